@@ -1,0 +1,91 @@
+"""The `spinebench` command: a thin layer over the library; errors are printed, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from .errors import SpineBenchError
+from .imaging import DEFAULT_MAX_SIDE
+from .sources import READERS
+
+
+def source_options() -> argparse.ArgumentParser:
+    """--buu/--csxa/--rsna/--vindr, shared by every command that reads the archives."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("sources (at least one; a folder or the original archive file)")
+    for name, reader in READERS.items():
+        group.add_argument(f"--{name}", metavar="PATH", help=f"{reader.title} ({reader.homepage})")
+    parent.add_argument("--cache-dir", metavar="DIR", help="where tar archives are extracted (default ~/.cache/spinebench)")
+    return parent
+
+
+def given_sources(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
+    paths = {name: getattr(args, name) for name in READERS if getattr(args, name)}
+    if not paths:
+        parser.error("give at least one source: " + ", ".join(f"--{name} PATH" for name in READERS))
+    return paths
+
+
+def cmd_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .scan import scan
+
+    report = scan(given_sources(args, parser), decode=args.decode, max_side=args.max_side,
+                  cache_dir=args.cache_dir, progress=True)
+    diseases, skips = report.disease_counts(), report.skip_counts()
+    for source in sorted(set(diseases) | set(skips)):
+        total = sum(1 for r in report.records if r.source == source)
+        print(f"{source}: {total} images")
+        for disease, count in sorted(diseases.get(source, {}).items()):
+            print(f"  {disease:<30} {count}")
+        for kind, count in sorted(skips.get(source, {}).items()):
+            example = next(s.reason for s in report.skips if s.source == source and s.kind == kind)
+            print(f"  skipped {kind:<22} {count}   e.g. {example}")
+    if args.report:
+        Path(args.report).write_text(json.dumps(
+            {"skips": [asdict(s) for s in report.skips], "notes": report.notes}, indent=1))
+        print(f"every skip with its reason: {args.report}")
+    return 0
+
+
+def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .synthetic import write_samples
+
+    paths = write_samples(Path(args.output), seed=args.seed, per_source=args.per_source)
+    print("Synthetic sample archives (drawn images, not patient data):")
+    print("  spinebench scan " + " ".join(f"--{name} {path}" for name, path in paths.items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spinebench", description="SpineBench (arXiv 2510.12267) from your own archives")
+    commands = parser.add_subparsers(dest="command", required=True)
+    scan = commands.add_parser("scan", parents=[source_options()],
+                               help="read the source archives and report what would be used and skipped")
+    scan.add_argument("--decode", action="store_true", help="also decode and standardize every image (slow)")
+    scan.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE)
+    scan.add_argument("--report", metavar="FILE.json", help="write every skip with its reason")
+    scan.set_defaults(run=cmd_scan)
+    samples = commands.add_parser("samples", help="write small synthetic archives in the four real formats")
+    samples.add_argument("--output", default="spinebench-samples")
+    samples.add_argument("--seed", type=int, default=0)
+    samples.add_argument("--per-source", type=int, default=24)
+    samples.set_defaults(run=cmd_samples)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args, parser)
+    except SpineBenchError as exc:
+        print(f"spinebench: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

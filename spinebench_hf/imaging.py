@@ -1,0 +1,290 @@
+"""Decode DICOM, JPEG and PNG files into standardized 8-bit RGB images.
+
+DICOM, in this order (pydicom 3's own functions throughout):
+
+1. read the dataset once (``dcmread``, ``force=False``) and check the header before touching pixels: one frame,
+   Rows x Columns within the pixel limit, a supported photometric interpretation;
+2. decode ``pixel_array`` and check that the values fit BitsStored (the VinDr quirk, see ``_decode``);
+3. modality LUT (rescale slope/intercept or Modality LUT Sequence);
+4. VOI LUT Sequence, else window centre/width, else nothing; if it fails, the modality output is used and noted;
+5. min-max scale to [0, 1] (a constant image becomes 0), then invert once if MONOCHROME1; the presentation LUT is
+   not applied as well, because for MONOCHROME1 it is the same inversion;
+6. x255, round, uint8; resize the single channel (LANCZOS, aspect kept, longest side <= max_side, never upscaled);
+   convert to RGB.
+
+Colour DICOMs (3 samples; pydicom has already converted YBR to RGB) skip steps 3-5 and are scaled from their bit
+depth to 8 bits. JPEG/PNG: open lazily, check the pixel count, load, apply the EXIF orientation, min-max scale
+16-bit and float grey to 8 bits, convert other modes to RGB, resize, RGB.
+
+Every failure raises ``ImageError(name, reason)``; non-fatal events come back as ``StandardImage.notes``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+import pydicom
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pydicom.dataset import Dataset
+from pydicom.errors import BytesLengthException, InvalidDicomError
+from pydicom.pixels import apply_modality_lut, apply_voi_lut, pixel_array
+
+from spinebench_hf.errors import ImageError
+
+DEFAULT_MAX_SIDE = 1024
+MAX_PIXELS = 100_000_000
+
+Source = str | os.PathLike | bytes | bytearray | BinaryIO
+
+_MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
+_COLOUR = ("RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT")  # pydicom's decoders return these as RGB
+_RASTER_FORMATS = ("JPEG", "PNG")
+# What pydicom, its codecs, Pillow and numpy raise on malformed input (found by the property tests).
+_DECODE_ERRORS = (
+    InvalidDicomError, BytesLengthException, OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+    struct.error, OverflowError, NotImplementedError, RuntimeError, SyntaxError, Image.DecompressionBombError,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StandardImage:
+    """A standardized image and the non-fatal events met while making it.
+
+    Attributes:
+        image: mode "RGB", 8-bit, longest side <= max_side, aspect ratio kept.
+        notes: e.g. "VOI LUT failed (...); used min-max scaling".
+    """
+
+    image: Image.Image
+    notes: tuple[str, ...] = ()
+
+
+def load_dicom(
+    data: Source, *, max_side: int = DEFAULT_MAX_SIDE, name: str | None = None, max_pixels: int = MAX_PIXELS
+) -> StandardImage:
+    """Standardize a single-frame DICOM (path, bytes or binary file); raises ImageError on any failure."""
+    raw, name = _read(data, name, max_side)
+    ds = _read_dataset(raw, name)
+    with _failure(name, "corrupt DICOM header"):
+        colour = _check_header(ds, name, max_pixels)
+    notes: list[str] = []
+    arr = _decode(ds, name, notes)
+    if colour:
+        if arr.ndim != 3 or arr.shape[-1] != 3:
+            raise ImageError(name, f"expected an RGB image, decoded an array of shape {arr.shape}")
+        pixels = _colour_to_uint8(arr, ds.BitsStored)
+    else:
+        if arr.ndim != 2:
+            raise ImageError(name, f"expected a 2-D image, decoded an array of shape {arr.shape}")
+        pixels = _mono_to_uint8(arr, ds, name, notes)
+    return StandardImage(_finish(Image.fromarray(pixels), max_side), tuple(notes))
+
+
+def load_raster(
+    data: Source, *, max_side: int = DEFAULT_MAX_SIDE, name: str | None = None, max_pixels: int = MAX_PIXELS
+) -> StandardImage:
+    """Standardize a JPEG or PNG (path, bytes or binary file); raises ImageError on any failure."""
+    raw, name = _read(data, name, max_side)
+    try:
+        with Image.open(io.BytesIO(raw), formats=_RASTER_FORMATS) as im:
+            _check_pixels(im.width, im.height, max_pixels, name)
+            im.load()  # raises on truncated data as long as ImageFile.LOAD_TRUNCATED_IMAGES keeps its default
+            image = ImageOps.exif_transpose(im)
+    except UnidentifiedImageError as exc:
+        raise ImageError(name, "not a JPEG or PNG image") from exc
+    except Image.DecompressionBombError as exc:
+        raise ImageError(name, f"image is too large for Pillow's decompression-bomb guard: {exc}") from exc
+    except _DECODE_ERRORS as exc:
+        raise ImageError(name, f"truncated or corrupt image: {_why(exc)}") from exc
+    return StandardImage(_finish(_raster_to_8bit(image, name), max_side))
+
+
+def standardize_dicom(path_or_bytes: Source, max_side: int = DEFAULT_MAX_SIDE) -> Image.Image:
+    """SPEC API: the RGB 8-bit image of a DICOM (see ``load_dicom``)."""
+    return load_dicom(path_or_bytes, max_side=max_side).image
+
+
+def standardize_image(path_or_bytes: Source, max_side: int = DEFAULT_MAX_SIDE) -> Image.Image:
+    """The RGB 8-bit image of a JPEG or PNG (see ``load_raster``)."""
+    return load_raster(path_or_bytes, max_side=max_side).image
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """PNG bytes that depend on the pixels only: metadata (ICC profile, EXIF, text...) is dropped."""
+    bare = image.copy()
+    bare.info = {}
+    buffer = io.BytesIO()
+    bare.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _read(data: Source, name: str | None, max_side: int) -> tuple[bytes, str]:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        name = name or "<bytes>"
+        raw = bytes(data)
+    elif isinstance(data, (str, os.PathLike)):
+        name = name or str(data)
+        with _failure(name, "cannot read file"):
+            with open(data, "rb") as fh:
+                raw = fh.read()
+    else:
+        name = name or str(getattr(data, "name", "<stream>"))
+        with _failure(name, "cannot read stream"):
+            raw = data.read()
+    if max_side < 1:
+        raise ImageError(name, f"max_side must be at least 1, got {max_side}")
+    return raw, name
+
+
+def _read_dataset(raw: bytes, name: str) -> Dataset:
+    try:
+        return pydicom.dcmread(io.BytesIO(raw), force=False)
+    except InvalidDicomError as exc:
+        if "DICM" not in str(exc):
+            raise ImageError(name, f"corrupt DICOM: {_why(exc)}") from exc
+        raise ImageError(name, "not a DICOM file (no 'DICM' marker after the 128-byte preamble)") from exc
+    except _DECODE_ERRORS as exc:
+        raise ImageError(name, f"truncated or corrupt DICOM: {_why(exc)}") from exc
+
+
+def _check_header(ds: Dataset, name: str, max_pixels: int) -> bool:
+    """Validate what can be known before decoding; return whether the image is colour."""
+    if not any(key in ds for key in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        raise ImageError(name, "no pixel data (not an image)")
+    frames = int(ds.get("NumberOfFrames") or 1)
+    if frames != 1:
+        raise ImageError(name, f"multi-frame DICOM ({frames} frames); only single 2-D images are supported")
+    if "Rows" not in ds or "Columns" not in ds:
+        raise ImageError(name, "missing Rows or Columns")
+    _check_pixels(int(ds.Columns), int(ds.Rows), max_pixels, name)
+    samples, photometric = ds.get("SamplesPerPixel", 1), str(ds.get("PhotometricInterpretation", "")).strip()
+    if samples == 1 and photometric in _MONOCHROME:
+        return False
+    if samples == 3 and photometric in _COLOUR:
+        return True
+    raise ImageError(name, f"unsupported photometric interpretation {photometric!r} with {samples} sample(s)")
+
+
+def _check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
+    if width * height > max_pixels:
+        raise ImageError(name, f"image has {width * height:,} pixels, more than the limit of {max_pixels:,}")
+
+
+def _decode(ds: Dataset, name: str, notes: list[str]) -> np.ndarray:
+    """Decode the pixels, honouring BitsStored only where the data agrees with it.
+
+    pydicom 3 refuses to decode a missing or impossible BitsStored, and for native, RLE and JPEG data it silently
+    masks every bit above BitsStored. A file whose values really use more bits (the VinDr quirk the official
+    converter fixes by forcing BitsStored=16) would come out garbled, so decode without masking first and fall
+    back to BitsStored = BitsAllocated when the upper bits hold image data.
+    """
+    syntax = ds.file_meta.get("TransferSyntaxUID", "no transfer syntax")
+    with _failure(name, f"cannot decode pixel data ({getattr(syntax, 'name', syntax)})"):
+        allocated, stored = ds.get("BitsAllocated"), ds.get("BitsStored")
+        if isinstance(allocated, int) and 1 <= allocated <= 64 and not _valid_bits(stored, allocated):
+            notes.append(f"BitsStored {stored} is invalid for BitsAllocated {allocated}; decoded as {allocated}-bit")
+            ds.BitsStored, ds.HighBit = allocated, allocated - 1
+        arr = pixel_array(ds, correct_unused_bits=False)
+        stored = ds.BitsStored
+        if stored == allocated or arr.dtype.kind not in "iu":
+            return arr
+        signed = int(ds.get("PixelRepresentation") == 1)
+        low, high = int(arr.min()), int(arr.max())
+        if low >= -signed << (stored - 1) and high < 1 << (stored - signed):
+            return arr  # identical to pydicom's masked output
+        # Signed values may be sign-extended or not (both in one file, e.g. mlut_18.dcm): let pydicom fix them.
+        if (signed and low >= -1 << (stored - 1) and high < 1 << stored) or _has_embedded_overlay(ds):
+            return pixel_array(ds)
+    notes.append(f"pixel values exceed BitsStored {stored}; decoded as {allocated}-bit")
+    ds.BitsStored, ds.HighBit = allocated, allocated - 1
+    return arr
+
+
+def _valid_bits(stored: object, allocated: int) -> bool:
+    return isinstance(stored, int) and 1 <= stored <= allocated
+
+
+def _has_embedded_overlay(ds: Dataset) -> bool:
+    # Retired but still met: overlay planes kept in unused high bits, flagged by Overlay Bit Position (60xx,0102) > 0.
+    return any(0x6000 <= tag.group <= 0x601E and tag.element == 0x0102 and ds[tag].value for tag in ds.keys())
+
+
+def _mono_to_uint8(arr: np.ndarray, ds: Dataset, name: str, notes: list[str]) -> np.ndarray:
+    with _failure(name, "cannot apply the modality LUT"):
+        modality = apply_modality_lut(arr, ds)
+    try:
+        voi = apply_voi_lut(modality, ds)
+    except _DECODE_ERRORS as exc:
+        notes.append(f"VOI LUT failed ({_why(exc)}); used min-max scaling")
+        voi = modality
+    unit = _unit_range(voi, name)
+    if ds.PhotometricInterpretation.strip() == "MONOCHROME1":
+        unit = 1.0 - unit
+    return np.rint(unit * 255).astype(np.uint8)
+
+
+def _colour_to_uint8(arr: np.ndarray, bits_stored: int) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    return np.rint(np.clip(arr, 0, None) * (255 / ((1 << bits_stored) - 1))).clip(0, 255).astype(np.uint8)
+
+
+def _unit_range(arr: np.ndarray, name: str) -> np.ndarray:
+    """Min-max scale to [0, 1]; a constant image becomes all zeros."""
+    arr = arr.astype(np.float64, copy=False)
+    low, high = float(arr.min()), float(arr.max())
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ImageError(name, "pixel values are not finite (NaN or infinity)")
+    if high == low:
+        return np.zeros(arr.shape)
+    return (arr - low) / (high - low)
+
+
+def _raster_to_8bit(image: Image.Image, name: str) -> Image.Image:
+    """Return an "L" or "RGB" image; 16-bit and float grey are min-max scaled (``convert("L")`` would clip)."""
+    if image.mode in ("L", "RGB"):
+        return image
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        return Image.fromarray(np.rint(_unit_range(np.asarray(image), name) * 255).astype(np.uint8))
+    try:
+        return image.convert("RGB")
+    except ValueError as exc:
+        raise ImageError(name, f"unsupported image mode {image.mode!r}") from exc
+
+
+def _finish(image: Image.Image, max_side: int) -> Image.Image:
+    """Shrink (never enlarge) so the longest side is <= max_side, then make it RGB without metadata."""
+    width, height = image.size
+    scale = max_side / max(width, height)
+    if scale < 1:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    image = image.convert("RGB")
+    image.info = {}
+    return image
+
+
+@contextmanager
+def _failure(name: str, prefix: str) -> Iterator[None]:
+    """Turn a foreign library's exception into ImageError(name, "prefix: detail")."""
+    try:
+        yield
+    except _DECODE_ERRORS as exc:
+        raise ImageError(name, f"{prefix}: {_why(exc)}") from exc
+    except BaseException as exc:
+        # Rust codecs (pylibjpeg-rle) panic on some corrupt data; PyO3 raises that as a BaseException subclass.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise ImageError(name, f"{prefix}: the decoder crashed ({_why(exc)})") from exc
+
+
+def _why(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if text else type(exc).__name__
