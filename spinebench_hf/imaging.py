@@ -36,20 +36,21 @@ from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.pixels import apply_modality_lut, apply_voi_lut, pixel_array
 
-from spinebench_hf.errors import ImageError
+from .errors import ImageError
 
 DEFAULT_MAX_SIDE = 1024
 MAX_PIXELS = 100_000_000
 
-Source = str | os.PathLike | bytes | bytearray | BinaryIO
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 _MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
 _COLOUR = ("RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT")  # pydicom's decoders return these as RGB
 _RASTER_FORMATS = ("JPEG", "PNG")
 # What pydicom, its codecs, Pillow and numpy raise on malformed input (found by the property tests).
 _DECODE_ERRORS = (
-    InvalidDicomError, BytesLengthException, OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
-    struct.error, OverflowError, NotImplementedError, RuntimeError, SyntaxError, Image.DecompressionBombError,
+    InvalidDicomError, BytesLengthException, OSError, EOFError, ValueError, TypeError, KeyError, IndexError,
+    AttributeError, struct.error, OverflowError, NotImplementedError, RuntimeError, SyntaxError,
+    Image.DecompressionBombError,
 )  # fmt: skip
 
 
@@ -73,17 +74,17 @@ def load_dicom(
     raw, name = _read(data, name, max_side)
     ds = _read_dataset(raw, name)
     with _failure(name, "corrupt DICOM header"):
-        colour = _check_header(ds, name, max_pixels)
+        photometric = _check_header(ds, name, max_pixels)
     notes: list[str] = []
     arr = _decode(ds, name, notes)
-    if colour:
+    if photometric in _MONOCHROME:
+        if arr.ndim != 2:
+            raise ImageError(name, f"expected a 2-D image, decoded an array of shape {arr.shape}")
+        pixels = _mono_to_uint8(arr, ds, name, notes, invert=photometric == "MONOCHROME1")
+    else:
         if arr.ndim != 3 or arr.shape[-1] != 3:
             raise ImageError(name, f"expected an RGB image, decoded an array of shape {arr.shape}")
         pixels = _colour_to_uint8(arr, ds.BitsStored)
-    else:
-        if arr.ndim != 2:
-            raise ImageError(name, f"expected a 2-D image, decoded an array of shape {arr.shape}")
-        pixels = _mono_to_uint8(arr, ds, name, notes)
     return StandardImage(_finish(Image.fromarray(pixels), max_side), tuple(notes))
 
 
@@ -126,20 +127,24 @@ def encode_png(image: Image.Image) -> bytes:
 
 
 def _read(data: Source, name: str | None, max_side: int) -> tuple[bytes, str]:
+    """Return the input's bytes and its display name."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         name = name or "<bytes>"
-        raw = bytes(data)
     elif isinstance(data, (str, os.PathLike)):
         name = name or str(data)
-        with _failure(name, "cannot read file"):
-            with open(data, "rb") as fh:
-                raw = fh.read()
     else:
         name = name or str(getattr(data, "name", "<stream>"))
-        with _failure(name, "cannot read stream"):
-            raw = data.read()
     if max_side < 1:
         raise ImageError(name, f"max_side must be at least 1, got {max_side}")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data), name
+    if isinstance(data, (str, os.PathLike)):
+        with _failure(name, "cannot read file"), open(data, "rb") as handle:
+            return handle.read(), name
+    with _failure(name, "cannot read stream"):
+        raw = data.read()
+    if not isinstance(raw, bytes):
+        raise ImageError(name, f"expected a binary stream, read {type(raw).__name__}")
     return raw, name
 
 
@@ -154,8 +159,8 @@ def _read_dataset(raw: bytes, name: str) -> Dataset:
         raise ImageError(name, f"truncated or corrupt DICOM: {_why(exc)}") from exc
 
 
-def _check_header(ds: Dataset, name: str, max_pixels: int) -> bool:
-    """Validate what can be known before decoding; return whether the image is colour."""
+def _check_header(ds: Dataset, name: str, max_pixels: int) -> str:
+    """Validate what can be known before decoding; return the photometric interpretation."""
     if not any(key in ds for key in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
         raise ImageError(name, "no pixel data (not an image)")
     frames = int(ds.get("NumberOfFrames") or 1)
@@ -165,10 +170,8 @@ def _check_header(ds: Dataset, name: str, max_pixels: int) -> bool:
         raise ImageError(name, "missing Rows or Columns")
     _check_pixels(int(ds.Columns), int(ds.Rows), max_pixels, name)
     samples, photometric = ds.get("SamplesPerPixel", 1), str(ds.get("PhotometricInterpretation", "")).strip()
-    if samples == 1 and photometric in _MONOCHROME:
-        return False
-    if samples == 3 and photometric in _COLOUR:
-        return True
+    if (samples == 1 and photometric in _MONOCHROME) or (samples == 3 and photometric in _COLOUR):
+        return photometric
     raise ImageError(name, f"unsupported photometric interpretation {photometric!r} with {samples} sample(s)")
 
 
@@ -185,10 +188,11 @@ def _decode(ds: Dataset, name: str, notes: list[str]) -> np.ndarray:
     converter fixes by forcing BitsStored=16) would come out garbled, so decode without masking first and fall
     back to BitsStored = BitsAllocated when the upper bits hold image data.
     """
-    syntax = ds.file_meta.get("TransferSyntaxUID", "no transfer syntax")
+    syntax = ds.file_meta.get("TransferSyntaxUID", "no transfer syntax")  # already parsed by dcmread
     with _failure(name, f"cannot decode pixel data ({getattr(syntax, 'name', syntax)})"):
         allocated, stored = ds.get("BitsAllocated"), ds.get("BitsStored")
-        if isinstance(allocated, int) and 1 <= allocated <= 64 and not _valid_bits(stored, allocated):
+        valid = isinstance(allocated, int) and isinstance(stored, int) and 0 < stored <= allocated
+        if isinstance(allocated, int) and allocated > 0 and not valid:
             notes.append(f"BitsStored {stored} is invalid for BitsAllocated {allocated}; decoded as {allocated}-bit")
             ds.BitsStored, ds.HighBit = allocated, allocated - 1
         arr = pixel_array(ds, correct_unused_bits=False)
@@ -202,21 +206,18 @@ def _decode(ds: Dataset, name: str, notes: list[str]) -> np.ndarray:
         # Signed values may be sign-extended or not (both in one file, e.g. mlut_18.dcm): let pydicom fix them.
         if (signed and low >= -1 << (stored - 1) and high < 1 << stored) or _has_embedded_overlay(ds):
             return pixel_array(ds)
-    notes.append(f"pixel values exceed BitsStored {stored}; decoded as {allocated}-bit")
-    ds.BitsStored, ds.HighBit = allocated, allocated - 1
-    return arr
-
-
-def _valid_bits(stored: object, allocated: int) -> bool:
-    return isinstance(stored, int) and 1 <= stored <= allocated
+        notes.append(f"pixel values exceed BitsStored {stored}; decoded as {allocated}-bit")
+        ds.BitsStored, ds.HighBit = allocated, allocated - 1
+        return arr
 
 
 def _has_embedded_overlay(ds: Dataset) -> bool:
     # Retired but still met: overlay planes kept in unused high bits, flagged by Overlay Bit Position (60xx,0102) > 0.
-    return any(0x6000 <= tag.group <= 0x601E and tag.element == 0x0102 and ds[tag].value for tag in ds.keys())
+    positions = [(group, 0x0102) for group in range(0x6000, 0x6020, 2)]
+    return any(tag in ds and ds[tag].value for tag in positions)
 
 
-def _mono_to_uint8(arr: np.ndarray, ds: Dataset, name: str, notes: list[str]) -> np.ndarray:
+def _mono_to_uint8(arr: np.ndarray, ds: Dataset, name: str, notes: list[str], invert: bool) -> np.ndarray:
     with _failure(name, "cannot apply the modality LUT"):
         modality = apply_modality_lut(arr, ds)
     try:
@@ -224,10 +225,7 @@ def _mono_to_uint8(arr: np.ndarray, ds: Dataset, name: str, notes: list[str]) ->
     except _DECODE_ERRORS as exc:
         notes.append(f"VOI LUT failed ({_why(exc)}); used min-max scaling")
         voi = modality
-    unit = _unit_range(voi, name)
-    if ds.PhotometricInterpretation.strip() == "MONOCHROME1":
-        unit = 1.0 - unit
-    return np.rint(unit * 255).astype(np.uint8)
+    return _scale_to_uint8(voi, name, invert)
 
 
 def _colour_to_uint8(arr: np.ndarray, bits_stored: int) -> np.ndarray:
@@ -236,15 +234,19 @@ def _colour_to_uint8(arr: np.ndarray, bits_stored: int) -> np.ndarray:
     return np.rint(np.clip(arr, 0, None) * (255 / ((1 << bits_stored) - 1))).clip(0, 255).astype(np.uint8)
 
 
-def _unit_range(arr: np.ndarray, name: str) -> np.ndarray:
-    """Min-max scale to [0, 1]; a constant image becomes all zeros."""
-    arr = arr.astype(np.float64, copy=False)
-    low, high = float(arr.min()), float(arr.max())
+def _scale_to_uint8(arr: np.ndarray, name: str, invert: bool = False) -> np.ndarray:
+    """Min-max scale to [0, 1] (a constant image becomes 0), optionally invert, then x255 and round to uint8."""
+    unit = arr.astype(np.float64)  # a copy, scaled in place to spare memory on large images
+    low, high = float(unit.min()), float(unit.max())
     if not (np.isfinite(low) and np.isfinite(high)):
         raise ImageError(name, "pixel values are not finite (NaN or infinity)")
-    if high == low:
-        return np.zeros(arr.shape)
-    return (arr - low) / (high - low)
+    unit -= low
+    if high > low:
+        unit /= high - low
+    if invert:
+        np.subtract(1.0, unit, out=unit)
+    unit *= 255
+    return np.rint(unit, out=unit).astype(np.uint8)
 
 
 def _raster_to_8bit(image: Image.Image, name: str) -> Image.Image:
@@ -252,7 +254,7 @@ def _raster_to_8bit(image: Image.Image, name: str) -> Image.Image:
     if image.mode in ("L", "RGB"):
         return image
     if image.mode in ("I", "F") or image.mode.startswith("I;16"):
-        return Image.fromarray(np.rint(_unit_range(np.asarray(image), name) * 255).astype(np.uint8))
+        return Image.fromarray(_scale_to_uint8(np.asarray(image), name))
     try:
         return image.convert("RGB")
     except ValueError as exc:

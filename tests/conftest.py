@@ -9,7 +9,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 from spinebench_hf.records import Record, Skip  # noqa: E402
 from spinebench_hf.synthetic import pack  # noqa: E402
 
-FORMS = ["folder", "zip", "tar.gz"]
+FORMS = ["folder", "zip", "tar", "tar.gz"]
 
 
 def in_form(folder: Path, form: str, wrapper: str = "wrap/") -> Path:
