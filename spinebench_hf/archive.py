@@ -61,6 +61,10 @@ class SourceTree(ABC):
     def exists(self, member: str) -> bool:
         return member in self._file_set()
 
+    @abstractmethod
+    def fingerprint(self, member: str) -> str:
+        """Cheap identity of a member's content (size + mtime, or zip CRC), for caches of derived work."""
+
     def display(self, member: str) -> str:
         """The name shown to users for a member: the real file, or `archive.zip!member`."""
         return f"{self.location}!{member}"
@@ -103,6 +107,10 @@ class FolderTree(SourceTree):
 
     def exists(self, member: str) -> bool:
         return (self.location / member).is_file()
+
+    def fingerprint(self, member: str) -> str:
+        stat = (self.location / member).stat()
+        return f"{stat.st_size}:{stat.st_mtime_ns}"
 
     def display(self, member: str) -> str:
         if self.extracted_from is not None:
@@ -147,6 +155,10 @@ class ZipTree(SourceTree):
 
     def exists(self, member: str) -> bool:
         return member in self._members
+
+    def fingerprint(self, member: str) -> str:
+        info = self._zip().getinfo(self._members[member])
+        return f"{info.file_size}:{info.CRC:08x}"
 
 
 def _tar_cache_folder(archive: Path, cache_dir: Path) -> Path:

@@ -19,7 +19,7 @@ def source_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("sources (at least one; a folder or the original archive file)")
     for name, reader in READERS.items():
         group.add_argument(f"--{name}", metavar="PATH", help=f"{reader.title} ({reader.homepage})")
-    parent.add_argument("--cache-dir", metavar="DIR", help="where tar archives are extracted (default ~/.cache/spinebench)")
+    parent.add_argument("--cache-dir", metavar="DIR", help="where tar archives are extracted and images and embeddings are cached (default ~/.cache/spinebench)")
     return parent
 
 
@@ -51,6 +51,30 @@ def cmd_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .build import BuildOptions, build
+
+    options = BuildOptions(
+        sources=given_sources(args, parser), output=Path(args.output), seed=args.seed, encoder=args.encoder,
+        encoder_weights=args.encoder_weights, max_side=args.max_side, num_proc=args.num_proc,
+        limit_per_source=args.limit_per_source, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+        batch_size=args.batch_size, device=args.device, progress=True,
+    )
+    report = build(options)
+    for config, splits in report["splits"].items():
+        print(f"{config}: " + ", ".join(f"{split} {info['rows']}" for split, info in splits.items()))
+    print(f"{len(report['skips'])} rows or files skipped, each with its reason in {options.output / 'build_report.json'}")
+    print(f"fingerprint {report['fingerprint']}")
+    return 0
+
+
+def cmd_push(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .push import push
+
+    print(push(args.folder, args.repo_id, public=args.public, allow_restricted_sources=args.allow_restricted_sources))
+    return 0
+
+
 def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .synthetic import write_samples
 
@@ -69,6 +93,25 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE)
     scan.add_argument("--report", metavar="FILE.json", help="write every skip with its reason")
     scan.set_defaults(run=cmd_scan)
+    build = commands.add_parser("build", parents=[source_options()], help="build the SpineBench dataset folder")
+    build.add_argument("--output", default="spinebench", help="the dataset folder to write (default ./spinebench)")
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--encoder", default="ViT-B-16-SigLIP2", help="open_clip model for the distractor mining")
+    build.add_argument("--encoder-weights", default="webli",
+                       help="webli (Hugging Face cache), random (seeded; offline tests only), or a weights FILE")
+    build.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE)
+    build.add_argument("--num-proc", type=int, default=1, help="processes decoding images")
+    build.add_argument("--limit-per-source", type=int, metavar="N", help="use at most N images per source")
+    build.add_argument("--batch-size", type=int, default=32, help="embedding batch size")
+    build.add_argument("--device", help="cuda / cpu (default: cuda when available)")
+    build.set_defaults(run=cmd_build)
+    push = commands.add_parser("push", help="upload a built folder to the Hugging Face Hub (private by default)")
+    push.add_argument("folder")
+    push.add_argument("--repo-id", required=True, metavar="ORG/NAME")
+    push.add_argument("--public", action="store_true")
+    push.add_argument("--allow-restricted-sources", action="store_true",
+                      help="allow a public upload holding BUU, RSNA or VinDr images (their licences forbid it)")
+    push.set_defaults(run=cmd_push)
     samples = commands.add_parser("samples", help="write small synthetic archives in the four real formats")
     samples.add_argument("--output", default="spinebench-samples")
     samples.add_argument("--seed", type=int, default=0)

@@ -66,8 +66,8 @@ class BuuReader(SourceReader):
     homepage = "https://services.informatics.buu.ac.th/spine/"
     licence = "Burapha University end-user licence agreement; redistribution not granted"
     citation = (
-        "Klinwichit P, Yookwan W, Limchareon S, et al. BUU-LSPINE: A Thai Open Lumbar Spine Dataset for "
-        "Spondylolisthesis Detection. Applied Sciences. 2023;13(15):8646. doi:10.3390/app13158646"
+        "Klinwichit et al. BUU-LSPINE: A Thai Open Lumbar Spine Dataset for Spondylolisthesis Detection. "
+        "Applied Sciences. 2023;13(15):8646. doi:10.3390/app13158646"
     )
     redistributable = False
     layout = (

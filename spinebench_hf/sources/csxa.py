@@ -1,7 +1,7 @@
 """CSXA, the Cervical Spine X-ray Atlas: 4,963 lateral cervical radiographs with curvature classes.
 
 Ran Y, et al., "A high-quality dataset featuring classified and annotated cervical spine X-ray atlas",
-Scientific Data 11:625, 2024. Layout and quirks: spec/sources.md §2.
+Scientific Data 2024, doi:10.1038/s41597-024-03383-0. Layout and quirks: spec/sources.md §2.
 
 The original download is three files: datasets.xlsx, datasets-PNG.zip and datasets-JSON.zip. The two zips may be
 given extracted or as they are, beside the workbook. An image joins its workbook row on the first 4 digits of its
@@ -65,8 +65,8 @@ class CsxaReader(SourceReader):
     homepage = "https://doi.org/10.57760/sciencedb.15391"
     licence = "open access (Science Data Bank; check the licence line there before publishing)"
     citation = (
-        "Ran Y, Qin W, Qin C, et al. A high-quality dataset featuring classified and annotated cervical spine "
-        "X-ray atlas. Scientific Data. 2024;11:625. doi:10.1038/s41597-024-03383-0"
+        "Ran Y, et al. A high-quality dataset featuring classified and annotated cervical spine X-ray atlas. "
+        "Scientific Data. 2024. doi:10.1038/s41597-024-03383-0. Data: CSXA V3.0, doi:10.57760/sciencedb.15391"
     )
     redistributable = True
     layout = (

@@ -1,6 +1,6 @@
 """RSNA 2024 Lumbar Spine Degenerative Classification (Kaggle): lumbar MRI studies graded per condition and level.
 
-Richards T, et al., "The RSNA Lumbar Degenerative Imaging Spine Classification (LumbarDISC) Dataset", 2024.
+Dataset paper: "The RSNA Lumbar Degenerative Imaging Spine Classification (LumbarDISC) Dataset".
 Layout and quirks: spec/sources.md §3.
 
 An image is a labelled slice: an instance named in train_label_coordinates.csv (SPEC §4). Its diseases are the
@@ -79,8 +79,8 @@ class RsnaReader(SourceReader):
     homepage = "https://www.kaggle.com/competitions/rsna-2024-lumbar-spine-degenerative-classification"
     licence = "Kaggle competition rules; non-commercial use; redistribution terms unknown"
     citation = (
-        "Richards TJ, Lin HM, Ball R, et al. The RSNA Lumbar Degenerative Imaging Spine Classification "
-        "(LumbarDISC) Dataset. arXiv:2506.09162, 2025"
+        "RSNA 2024 Lumbar Spine Degenerative Classification, Kaggle competition, 2024; dataset paper: The RSNA "
+        "Lumbar Degenerative Imaging Spine Classification (LumbarDISC) Dataset"
     )
     redistributable = False
     layout = (

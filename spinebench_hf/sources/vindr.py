@@ -39,8 +39,8 @@ class VindrReader(SourceReader):
     homepage = "https://physionet.org/content/vindr-spinexr/1.0.0/"
     licence = "PhysioNet Restricted Health Data License 1.5.0 (signed data use agreement); no sharing"
     citation = (
-        "Nguyen HT, Pham HH, Nguyen NT, et al. VinDr-SpineXR: A deep learning framework for spinal lesions "
-        "detection and classification from radiographs. MICCAI 2021. PhysioNet doi:10.13026/q45h-5h59"
+        "Nguyen HT, et al. VinDr-SpineXR: A deep learning framework for spinal lesions detection and "
+        "classification from radiographs. MICCAI 2021. Data: PhysioNet, doi:10.13026/q45h-5h59"
     )
     redistributable = False
     layout = (
