@@ -71,7 +71,7 @@ def build(options: BuildOptions) -> dict:
     cache = Path(options.cache_dir) if options.cache_dir else default_cache_dir()
     readers = [open_source(name, path, cache_dir=cache) for name, path in options.sources.items()]  # fail fast
     encoder = ImageEncoder(options.encoder, options.encoder_weights, device=options.device,
-                           batch_size=options.batch_size, seed=options.seed, cache_dir=str(cache / "models"))
+                           batch_size=options.batch_size, seed=options.seed)  # weights: the standard HF cache
     collected = collect(readers, options.limit_per_source)
     standardize_all(collected, cache / "images", options)
     vectors = embed_all(collected.records, encoder, EmbeddingCache(cache / "embeddings.sqlite"), cache / "images", options)

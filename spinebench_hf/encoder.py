@@ -238,17 +238,23 @@ def content_digest(png_bytes: bytes) -> str:
 
 def embed(encoder: ImageEncoder, cache: EmbeddingCache | None, items: Iterable[tuple[str, bytes]],
           batch_size: int | None = None) -> Iterator[tuple[str, np.ndarray]]:
-    """Yield (image_id, vector) in input order, encoding only the images the cache does not hold."""
+    """Yield (image_id, vector) in input order, encoding only the batches the cache does not hold.
+
+    An image's embedding differs by ~1e-7 with the other images in its batch (the kernels depend on the batch
+    shape), and such a difference can flip a distractor. So the cache keys each vector by its batch too: the input
+    is cut into fixed batches, a batch is encoded whole unless the cache holds it, and a build then gives the same
+    bytes whether its embeddings are fresh, resumed or cached.
+    """
     cache = cache if cache is not None else EmbeddingCache(":memory:")  # still dedups within the call
     items, size = iter(items), batch_size or encoder.batch_size
     while chunk := list(islice(items, size)):
         digests = [content_digest(data) for _, data in chunk]
-        vectors = cache.get_many(encoder.identity, digests)
-        misses = {digest: data for digest, (_, data) in zip(digests, chunk) if digest not in vectors}
-        if misses:
-            fresh = dict(zip(misses, encoder.encode([decode(data) for data in misses.values()])))
-            cache.put_many(encoder.identity, fresh)
-            vectors.update(fresh)
+        unique = dict(zip(digests, (data for _, data in chunk)))  # first occurrence order
+        identity = f"{encoder.identity}|batch:{hashlib.sha256(''.join(unique).encode()).hexdigest()[:16]}"
+        vectors = cache.get_many(identity, list(unique))
+        if len(vectors) < len(unique):
+            vectors = dict(zip(unique, encoder.encode([decode(data) for data in unique.values()])))
+            cache.put_many(identity, vectors)
         for (image_id, _), digest in zip(chunk, digests):
             yield image_id, vectors[digest]
 

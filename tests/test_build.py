@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from spinebench_hf.build import BuildOptions, build
-from spinebench_hf.encoder import EmbeddingCache, ImageEncoder, content_digest
+from spinebench_hf.encoder import ImageEncoder, embed
 from spinebench_hf.labels import CLASS_NAMES, DISEASES, HEALTHY, LEVELS
 from spinebench_hf.questions import LETTERS
 from spinebench_hf.subset import SUB_SIZES, balanced_quotas
@@ -37,11 +37,10 @@ def load(built, config, split, **kwargs):
 
 
 def embeddings(built, rows):
+    """The build's embeddings, recomputed: diagnosis rows are one per image in build order, so the batches match."""
     encoder = ImageEncoder(register_tiny_model(), "random")
-    cache = EmbeddingCache(built["options"].cache_dir / "embeddings.sqlite")
-    digests = [content_digest(row["image"]["bytes"]) for row in rows]
-    found = cache.get_many(encoder.identity, digests)
-    return np.stack([found[d] for d in digests])
+    items = [(row["image_id"], row["image"]["bytes"]) for row in rows]
+    return np.stack([vector for _, vector in embed(encoder, None, items, built["options"].batch_size)])
 
 
 def test_every_diagnosis_row_follows_the_option_rules(built):
@@ -126,6 +125,7 @@ def test_report_accounts_for_every_source_row(built):
 
 
 def test_two_builds_are_byte_identical_wherever_the_archives_lie(built, tmp_path):
+    """Archives moved, a fresh cache, images decoded in 2 processes: the same bytes."""
     moved = {}
     for name, path in built["options"].sources.items():
         target = tmp_path / "elsewhere" / name / Path(path).name
@@ -133,7 +133,7 @@ def test_two_builds_are_byte_identical_wherever_the_archives_lie(built, tmp_path
         (shutil.copytree if Path(path).is_dir() else shutil.copy)(path, target)
         moved[name] = str(target)
     options = BuildOptions(sources=moved, output=tmp_path / "again", encoder=register_tiny_model(),
-                           encoder_weights="random", max_side=64, cache_dir=tmp_path / "fresh-cache")
+                           encoder_weights="random", max_side=64, cache_dir=tmp_path / "fresh-cache", num_proc=2)
     with pytest.warns(UserWarning):
         report = build(options)
     assert report["fingerprint"] == built["report"]["fingerprint"]

@@ -259,14 +259,26 @@ def test_another_encoder_identity_misses(tiny, tmp_path, monkeypatch):
     assert sum(calls) == 5 and len(cache) == 10
 
 
-def test_duplicates_are_encoded_once(tiny, monkeypatch):
+def test_duplicates_in_a_batch_are_encoded_once(tiny, monkeypatch):
     items = dataset(3)
     items = items + [("copy-of-0", items[0][1]), ("copy-of-2", items[2][1])]
     calls = counting(tiny, monkeypatch)
-    got = list(embed(tiny, None, items, batch_size=2))  # the copies fall in other batches than their originals
-    assert sum(calls) == 3
+    got = list(embed(tiny, None, items, batch_size=5))
+    assert calls == [3]
     assert [k for k, _ in got] == ["img-0", "img-1", "img-2", "copy-of-0", "copy-of-2"]
     assert got[3][1].tobytes() == got[0][1].tobytes() and got[4][1].tobytes() == got[2][1].tobytes()
+
+
+def test_cached_vectors_are_those_of_the_same_batch(tiny, tmp_path, monkeypatch):
+    """A cache filled with other batches (another build) is not mixed in: the output equals a fresh run."""
+    items, cache = dataset(6), EmbeddingCache(tmp_path / "e.sqlite")
+    list(embed(tiny, cache, items[:3], batch_size=3))  # an earlier, smaller build
+    calls = counting(tiny, monkeypatch)
+    cached_run = [v.tobytes() for _, v in embed(tiny, cache, items[1:], batch_size=3)]
+    fresh_run = [v.tobytes() for _, v in embed(tiny, None, items[1:], batch_size=3)]
+    assert cached_run == fresh_run and calls == [3, 2, 3, 2]  # both batches of the new build encoded whole
+    assert [v.tobytes() for _, v in embed(tiny, cache, items[1:], batch_size=3)] == cached_run
+    assert calls == [3, 2, 3, 2]  # the same build again: nothing encoded
 
 
 def test_embed_streams_and_an_interrupted_run_keeps_its_batches(tiny, tmp_path):
