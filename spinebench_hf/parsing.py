@@ -1,0 +1,104 @@
+"""Reading the model's answer (SPEC §5): the contract marker first, then an unambiguous option text; never a guess.
+
+Stage "marker": the LAST "My final option(s):" in the reply (reasoning in `<think>` removed first, so drafts and
+option lists echoed earlier never count); letters inside [...] (or (...) / {...}) or bare after the colon; case,
+markdown and full-width characters tolerated; every letter must be one of the item's options, else nothing is read.
+Stage "option_text": exactly one option's text appears (after the last marker if there is one, else in the whole
+reply). Otherwise the reply is invalid (stage "none"), scored wrong. A judge model may be added later as a stage.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .prompts import LETTERS
+
+# "My final option(s)" then ":" (or "is"/"are"), or directly a bracket; "my final option was ..." is prose
+MARKER = re.compile(r"(?:\bmy\s+)?\bfinal\s+options?\b\s*(?:(?:is|are)\b\s*:?|:|(?=[\[({]))\s*", re.IGNORECASE)
+_THINK_OPEN, _THINK_CLOSE = re.compile(r"<think>", re.IGNORECASE), re.compile(r"</think>", re.IGNORECASE)
+_BRACKETS = {"[": "]", "(": ")", "{": "}"}
+_LIST_SEPARATOR = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
+# an element naming its letter first: "A", "A: Spinal canal stenosis", "option B.", "C) Osteophytes"
+_ELEMENT = re.compile(r"^(?:option\s+)?([A-Za-z])\s*(?:$|[:.)\-–=])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    letters: tuple[str, ...] | None  # sorted, de-duplicated; None when nothing could be read
+    stage: str  # "marker", "option_text" or "none" (later: "judge")
+
+
+def normalize(text: str) -> str:
+    """Full-width → ASCII (NFKC), reasoning removed, markdown emphasis dropped."""
+    text = unicodedata.normalize("NFKC", text)
+    closes = list(_THINK_CLOSE.finditer(text))
+    if closes:
+        text = text[closes[-1].end():]  # a reply may hold only the closing tag: its answer follows the last one
+    elif _THINK_OPEN.search(text):
+        return ""  # reasoning never closed: there is no answer
+    return re.sub(r"[*_`#]", "", text)
+
+
+def _last_marker_span(text: str) -> str | None:
+    """What follows the last marker: the bracketed group, or the rest of its line."""
+    markers = list(MARKER.finditer(text))
+    if not markers:
+        return None
+    rest = text[markers[-1].end():]
+    if rest[:1] in _BRACKETS:
+        close = rest.find(_BRACKETS[rest[0]])
+        return rest[1:close] if close >= 0 else rest[1:].split("\n", 1)[0]
+    return rest.split("\n", 1)[0]
+
+
+def _letters(span: str, n_options: int, bracketed: bool) -> tuple[str, ...] | None:
+    """The letters an answer span names, or None if any part of it is not a letter naming an option."""
+    found = []
+    for element in filter(None, (e.strip(" \t'\"[](){}.") for e in _LIST_SEPARATOR.split(span.strip()))):
+        words = element.split()
+        if all(len(word) == 1 and word.isalpha() for word in words):  # "A" or "A C"
+            found.extend(words)
+            continue
+        match = _ELEMENT.match(element)
+        if not match or (not bracketed and match.group(1).islower()):  # bare "a: ..." is more likely a word
+            return None
+        found.append(match.group(1))
+    letters = {letter.upper() for letter in found}
+    if not letters or not letters <= set(LETTERS[:n_options]):
+        return None
+    return tuple(sorted(letters))
+
+
+def parse_final_options(text: str, n_options: int = 5) -> tuple[str, ...] | None:
+    """Letters after the last "My final option(s):" marker, in A.. order; None when no answer can be read."""
+    if not isinstance(text, str) or not 1 <= n_options <= len(LETTERS):
+        return None
+    clean = normalize(text)
+    span = _last_marker_span(clean)
+    if span is None:
+        return None
+    markers = list(MARKER.finditer(clean))
+    bracketed = clean[markers[-1].end():][:1] in _BRACKETS
+    return _letters(span, n_options, bracketed)
+
+
+def match_option_text(text: str, options: Sequence[str]) -> tuple[str, ...] | None:
+    """The letter of the one option whose text appears in `text` (case-insensitive, whole words); else None."""
+    lowered = " ".join(text.lower().split())
+    hits = [i for i, option in enumerate(options)
+            if option and re.search(r"(?<!\w)" + re.escape(" ".join(option.lower().split())) + r"(?!\w)", lowered)]
+    return (LETTERS[hits[0]],) if len(hits) == 1 else None
+
+
+def extract_answer(text: str, options: Sequence[str]) -> Extraction:
+    """Stage by stage: the contract marker, then one unambiguous option text."""
+    letters = parse_final_options(text, len(options))
+    if letters is not None:
+        return Extraction(letters, "marker")
+    clean = normalize(text) if isinstance(text, str) else ""
+    span = _last_marker_span(clean)
+    letters = match_option_text(span if span is not None else clean, options)
+    return Extraction(letters, "option_text") if letters else Extraction(None, "none")
