@@ -75,6 +75,24 @@ def cmd_push(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def run_lighteval(lighteval_args: list[str]) -> int:
+    """`spinebench eval ...` = `lighteval ...` with lighteval_compat's fixes (also where no startup hook is installed)."""
+    from .lighteval_compat import install
+
+    install()
+    from lighteval.__main__ import app
+
+    try:
+        app(lighteval_args, prog_name="spinebench eval")
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 1
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    return run_lighteval(args.lighteval_args)
+
+
 def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .synthetic import write_samples
 
@@ -112,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--allow-restricted-sources", action="store_true",
                       help="allow a public upload holding BUU, RSNA or VinDr images (their licences forbid it)")
     push.set_defaults(run=cmd_push)
+    evaluate = commands.add_parser(
+        "eval", add_help=False, help="lighteval's CLI with this project's fixes applied: spinebench eval accelerate ...")
+    evaluate.add_argument("lighteval_args", nargs=argparse.REMAINDER)
+    evaluate.set_defaults(run=cmd_eval)
     samples = commands.add_parser("samples", help="write small synthetic archives in the four real formats")
     samples.add_argument("--output", default="spinebench-samples")
     samples.add_argument("--seed", type=int, default=0)
@@ -121,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["eval"]:  # everything after it is lighteval's, --help included
+        return run_lighteval(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,104 @@
+"""The lighteval side: dataset rows → Docs with the image; replies → extracted letters → scores.
+
+`tasks/spinebench.py` exposes `TASKS_TABLE` from here. Per sample, `doc.specific` records the item id, the raw
+reply, the extracted letters and the extraction stage (saved with `--save-details`; the prompt is in
+`model_response.input`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from lighteval.metrics.metrics_sample import SampleLevelComputation
+from lighteval.metrics.utils.metric_utils import SampleLevelMetricGrouping
+from lighteval.tasks.lighteval_task import LightevalTaskConfig
+from lighteval.tasks.requests import Doc, SamplingMethod
+
+from .metrics import format_compliance, score_diagnosis, score_localization
+from .parsing import extract_answer
+from .prompts import LETTERS, build_prompt
+
+DATA_VARIABLE = "SPINEBENCH_DATA"
+GENERATION_SIZE = 1024  # the model argument generation_size=N overrides it
+METRIC_NAMES = {
+    "diagnosis": ["acc", "format_compliance"],
+    "localization": ["acc", "precision", "recall", "f1", "jaccard", "format_compliance"],
+}
+SPECIFIC_FIELDS = ("id", "image_id", "task", "options", "answer", "source", "disease", "modality", "study_id")
+
+
+def data_path() -> str:
+    return str(Path(os.environ.get(DATA_VARIABLE, "spinebench")).resolve())
+
+
+def spinebench_doc(line: dict, task_name: str) -> Doc:
+    """A dataset row → a Doc: the verbatim prompt, the image, gold letters as indices into A–E."""
+    return Doc(
+        task_name=task_name,
+        query=build_prompt(line),
+        choices=list(LETTERS[: len(line["options"])]),
+        gold_index=[LETTERS.index(letter) for letter in line["answer"]],
+        images=[line["image"]],
+        specific={field: line[field] for field in SPECIFIC_FIELDS if field in line},
+    )
+
+
+def reply_text(model_response) -> str:
+    """The raw reply, whatever shape the backend returned (0.13's VLM backend: a bare str). The parser removes
+    reasoning itself, so the record keeps the reply as the model wrote it."""
+    text = model_response.text
+    if isinstance(text, str):
+        return text
+    return text[0] if text else ""
+
+
+class SpineBenchScore(SampleLevelComputation):
+    def __init__(self, task: str):
+        self.task = task
+
+    def compute(self, doc: Doc, model_response, **kwargs) -> dict[str, float]:
+        reply = reply_text(model_response)
+        extraction = extract_answer(reply, doc.specific["options"])
+        doc.specific.update(reply=reply, extracted=list(extraction.letters or ()), extraction_stage=extraction.stage)
+        gold = doc.specific["answer"]
+        if self.task == "diagnosis":
+            scores = {"acc": score_diagnosis(extraction.letters, gold)}
+        else:
+            scores = score_localization(extraction.letters, gold)
+        return scores | {"format_compliance": format_compliance(extraction.stage)}
+
+
+def spinebench_metric(task: str) -> SampleLevelMetricGrouping:
+    names = METRIC_NAMES[task]
+    return SampleLevelMetricGrouping(
+        metric_name=names,
+        higher_is_better={name: True for name in names},
+        category=SamplingMethod.GENERATIVE,
+        sample_level_fn=SpineBenchScore(task),
+        corpus_level_fn={name: np.mean for name in names},
+    )
+
+
+def task_config(name: str, config: str, split: str) -> LightevalTaskConfig:
+    return LightevalTaskConfig(
+        name=f"spinebench:{name}",
+        prompt_function=spinebench_doc,
+        hf_repo=data_path(),
+        hf_subset=config,
+        hf_avail_splits=["full", "sub"],
+        evaluation_splits=[split],
+        few_shots_split=None,
+        few_shots_select=None,
+        metrics=[spinebench_metric(config)],
+        generation_size=GENERATION_SIZE,
+        stop_sequence=[],
+        version=0,
+    )
+
+
+def tasks_table() -> list[LightevalTaskConfig]:
+    """`spinebench:diagnosis` / `:localization` on SpineBench-Sub (the paper's protocol); `_full` on every question."""
+    return [task_config(config + suffix, config, split)
+            for config in ("diagnosis", "localization") for suffix, split in (("", "sub"), ("_full", "full"))]
