@@ -96,6 +96,23 @@ def test_defects_offline_and_hub2_stop_the_registry_and_the_hook_fixes_them():
         "['spinebench:diagnosis', 'spinebench:diagnosis_full', 'spinebench:localization', 'spinebench:localization_full']")
 
 
+def test_defect_hub2_breaks_builtin_task_imports_and_the_registry_skips_them():
+    if int(version("huggingface_hub").split(".")[0]) >= 2:
+        code = "import lighteval.tasks.tasks.mt_bench.main"
+        env = dict(os.environ, SPINEBENCH_NO_LIGHTEVAL_PATCHES="1")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+        assert result.returncode != 0 and "list_models() got an unexpected keyword argument" in result.stderr
+    registry = type(sys)("fake_registry")
+
+    class Registry:
+        _extract_configs = staticmethod(lambda module: {"found": module.__name__})
+
+    registry.Registry = Registry
+    lighteval_compat.tolerate_broken_builtin_tasks(registry)
+    loaded = Registry._load_from_files([Path("utils.py"), Path("no_such_module_here.py")], "email")
+    assert loaded == {"found": "email.utils"}  # the module that cannot be imported is skipped, the others load
+
+
 GATHER_SCRIPT = textwrap.dedent("""
     import json, sys
     from accelerate import Accelerator

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from spinebench_hf.build import BuildOptions, build
+from spinebench_hf.metrics import overall
 from spinebench_hf.synthetic import write_samples
 from test_harness import ROOT, torchrun
 from tiny_clip import register_tiny_model
@@ -77,6 +78,9 @@ def test_results_hold_every_metric(runs):
         results = json.loads(results_file.read_text())["results"]
         for task, names in METRICS.items():
             assert names <= set(results[task]), (task, results[task])
+        # lighteval's group row averages the two tasks' acc: that is the paper's Overall
+        diagnosis, localization = (results[task]["acc"] for task in METRICS)
+        assert results["spinebench:_average|0"]["acc"] == pytest.approx(overall(diagnosis, localization))
 
 
 def test_every_question_once_with_its_record(runs, setup):
