@@ -93,6 +93,22 @@ def cmd_eval(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return run_lighteval(args.lighteval_args)
 
 
+def cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .demo import BANNER, run_demo
+
+    print(BANNER)
+    table = run_demo(Path(args.output), per_source=args.per_source, seed=args.seed)
+    print(f"\nSpineBench-Sub, baselines (lighteval; details and results under {args.output}):\n\n{table}\n\n{BANNER}")
+    return 0
+
+
+def cmd_model_file(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .demo import model_file
+
+    print(model_file(args.name))
+    return 0
+
+
 def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .synthetic import write_samples
 
@@ -134,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
         "eval", add_help=False, help="lighteval's CLI with this project's fixes applied: spinebench eval accelerate ...")
     evaluate.add_argument("lighteval_args", nargs=argparse.REMAINDER)
     evaluate.set_defaults(run=cmd_eval)
+    demo = commands.add_parser("demo", help="offline, on synthetic archives: build, evaluate the baselines, print the table")
+    demo.add_argument("--output", default="spinebench-demo")
+    demo.add_argument("--per-source", type=int, default=24)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(run=cmd_demo)
+    model = commands.add_parser("model-file", help="the file to give `lighteval custom NAME FILE TASKS`")
+    model.add_argument("name", choices=["random_baseline", "healthy_baseline", "nearest_neighbour", "openai_chat"])
+    model.set_defaults(run=cmd_model_file)
     samples = commands.add_parser("samples", help="write small synthetic archives in the four real formats")
     samples.add_argument("--output", default="spinebench-samples")
     samples.add_argument("--seed", type=int, default=0)

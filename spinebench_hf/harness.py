@@ -7,6 +7,7 @@ reply, the extracted letters and the extraction stage (saved with `--save-detail
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -22,9 +23,11 @@ from .prompts import LETTERS, build_prompt
 
 DATA_VARIABLE = "SPINEBENCH_DATA"
 GENERATION_SIZE = 1024  # the model argument generation_size=N overrides it
+# acc: the paper's protocol (rules, then the judge when one is configured); acc_rules: the rules alone;
+# format_compliance: read from the contract marker; judge_rescue: read by the judge only
 METRIC_NAMES = {
-    "diagnosis": ["acc", "format_compliance"],
-    "localization": ["acc", "precision", "recall", "f1", "jaccard", "format_compliance"],
+    "diagnosis": ["acc", "acc_rules", "format_compliance", "judge_rescue"],
+    "localization": ["acc", "acc_rules", "precision", "recall", "f1", "jaccard", "format_compliance", "judge_rescue"],
 }
 SPECIFIC_FIELDS = ("id", "image_id", "task", "options", "answer", "source", "disease", "modality", "study_id")
 
@@ -54,20 +57,39 @@ def reply_text(model_response) -> str:
     return text[0] if text else ""
 
 
+@functools.cache
+def configured_judge():
+    from .judge import judge_from_env
+
+    return judge_from_env()
+
+
+def read_answer(doc: Doc, reply: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None, str]:
+    """(letters by the rules, letters after the judge, stage); records the judge's output in doc.specific."""
+    options = list(doc.specific["options"])
+    extraction = extract_answer(reply, options)
+    judge = configured_judge()
+    if extraction.letters is not None or judge is None:
+        return extraction.letters, extraction.letters, extraction.stage
+    letters, raw = judge(reply, options)
+    doc.specific["judge"] = {"model": judge.name, "output": raw}
+    return None, letters, "judge" if letters is not None else "none"
+
+
 class SpineBenchScore(SampleLevelComputation):
     def __init__(self, task: str):
         self.task = task
 
     def compute(self, doc: Doc, model_response, **kwargs) -> dict[str, float]:
         reply = reply_text(model_response)
-        extraction = extract_answer(reply, doc.specific["options"])
-        doc.specific.update(reply=reply, extracted=list(extraction.letters or ()), extraction_stage=extraction.stage)
+        rules, final, stage = read_answer(doc, reply)
+        doc.specific.update(reply=reply, extracted=list(final or ()), extraction_stage=stage)
         gold = doc.specific["answer"]
         if self.task == "diagnosis":
-            scores = {"acc": score_diagnosis(extraction.letters, gold)}
+            scores = {"acc": score_diagnosis(final, gold), "acc_rules": score_diagnosis(rules, gold)}
         else:
-            scores = score_localization(extraction.letters, gold)
-        return scores | {"format_compliance": format_compliance(extraction.stage)}
+            scores = score_localization(final, gold) | {"acc_rules": score_localization(rules, gold)["acc"]}
+        return scores | {"format_compliance": format_compliance(stage), "judge_rescue": float(stage == "judge")}
 
 
 def spinebench_metric(task: str) -> SampleLevelMetricGrouping:
@@ -102,3 +124,6 @@ def tasks_table() -> list[LightevalTaskConfig]:
     """`spinebench:diagnosis` / `:localization` on SpineBench-Sub (the paper's protocol); `_full` on every question."""
     return [task_config(config + suffix, config, split)
             for config in ("diagnosis", "localization") for suffix, split in (("", "sub"), ("_full", "full"))]
+
+
+TASKS_TABLE = tasks_table()  # `--custom-tasks spinebench_hf.harness` works as well as tasks/spinebench.py

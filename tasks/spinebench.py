@@ -22,7 +22,7 @@ https://arxiv.org/abs/2510.12267
 """
 
 from spinebench_hf.lighteval_compat import install
-from spinebench_hf.harness import tasks_table
 
 install()  # no-op where the startup hook already did it
-TASKS_TABLE = tasks_table()
+
+from spinebench_hf.harness import TASKS_TABLE  # noqa: E402,F401

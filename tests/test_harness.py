@@ -34,7 +34,8 @@ def test_doc_carries_prompt_image_and_gold():
 def test_scoring_records_the_extraction(text):
     doc = spinebench_doc(ROW, "spinebench:localization")
     scores = SpineBenchScore("localization").compute(doc, ModelResponse(text=text))
-    assert scores == {"acc": 1.0, "precision": 1.0, "recall": 1.0, "f1": 1.0, "jaccard": 1.0, "format_compliance": 1.0}
+    assert scores == {"acc": 1.0, "acc_rules": 1.0, "precision": 1.0, "recall": 1.0, "f1": 1.0, "jaccard": 1.0,
+                      "format_compliance": 1.0, "judge_rescue": 0.0}
     assert doc.specific["extracted"] == ["B", "D"] and doc.specific["extraction_stage"] == "marker"
     assert doc.specific["reply"].startswith("<think>maybe [A]</think>")  # the raw reply is kept
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import datasets
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -97,3 +98,60 @@ def test_data_parallel_gives_the_single_process_results(runs):
     single, parallel = details(runs["single"]), details(runs["parallel"])
     assert set(single) == set(parallel)
     assert {k: (v["text"], v["metric"]) for k, v in single.items()} == {k: (v["text"], v["metric"]) for k, v in parallel.items()}
+
+
+def run_baseline(setup, label, file, extra_env=None):
+    from spinebench_hf.demo import model_file
+
+    out = setup / f"out-{label}"
+    command = [sys.executable, "-m", "spinebench_hf.cli", "eval", "custom", label, str(model_file(file)), TASKS,
+               "--custom-tasks", "spinebench_hf.harness", "--output-dir", str(out), "--save-details"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900,
+                          env=dict(os.environ, **env(setup), **(extra_env or {})))
+    assert done.returncode == 0, done.stderr[-3000:]
+    (results,) = out.rglob("results_*.json")
+    return json.loads(results.read_text())["results"]
+
+
+def test_weight_free_baselines_through_lighteval_score_as_computed(setup):
+    from spinebench_hf.baselines import random_letters
+    from spinebench_hf.metrics import score_diagnosis, score_localization
+
+    rows = {c: datasets.load_dataset(str(setup / "data"), c, split="sub").remove_columns("image")
+            for c in ("diagnosis", "localization")}
+    healthy = run_baseline(setup, "healthy", "healthy_baseline")
+    names = rows["diagnosis"].features["disease"].names
+    share = sum(names[d] == "Healthy" for d in rows["diagnosis"]["disease"]) / len(rows["diagnosis"])
+    assert healthy["spinebench:diagnosis|0"]["acc"] == pytest.approx(share)
+    assert healthy["spinebench:localization|0"]["acc"] == 0.0
+    random = run_baseline(setup, "random", "random_baseline", {"SPINEBENCH_BASELINE_SEED": "5"})
+    expected = np.mean([score_diagnosis(random_letters(r["id"], "diagnosis", 5, 5), r["answer"]) for r in rows["diagnosis"]])
+    assert random["spinebench:diagnosis|0"]["acc"] == pytest.approx(expected)
+    expected = np.mean([score_localization(random_letters(r["id"], "localization", 5, 5), r["answer"])["recall"]
+                        for r in rows["localization"]])
+    assert random["spinebench:localization|0"]["recall"] == pytest.approx(expected)
+    assert random["spinebench:diagnosis|0"]["format_compliance"] == 1.0
+
+
+def test_nearest_neighbour_baseline_answers_the_most_similar_class(setup, monkeypatch):
+    from lighteval.models.custom.custom_model import CustomModelConfig
+
+    from spinebench_hf.baselines import NearestNeighbourBaseline, class_similarity
+    from spinebench_hf.demo import model_file
+    from spinebench_hf.harness import spinebench_doc
+    from spinebench_hf.parsing import parse_final_options
+
+    monkeypatch.setenv("SPINEBENCH_DATA", str(setup / "data"))
+    monkeypatch.setenv("SPINEBENCH_ENCODER", register_tiny_model())
+    monkeypatch.setenv("SPINEBENCH_ENCODER_WEIGHTS", "random")
+    with pytest.warns(UserWarning):
+        model = NearestNeighbourBaseline(CustomModelConfig(model_name="nn",
+                                                           model_definition_file_path=str(model_file("nearest_neighbour"))))
+    rows = datasets.load_dataset(str(setup / "data"), "diagnosis", split="sub")
+    docs = [spinebench_doc(row, "spinebench:diagnosis") for row in rows]
+    vectors = model.encoder.encode([d.images[0] for d in docs])
+    for doc, reply, vector in zip(docs, model.replies(docs), vectors):
+        similarity = class_similarity(vector, model.library, doc.specific["image_id"])
+        (letter,) = parse_final_options(reply)
+        chosen = doc.specific["options"]["ABCDE".index(letter)]
+        assert similarity[chosen] == max(similarity[o] for o in doc.specific["options"] if o in similarity)

@@ -1,0 +1,17 @@
+"""`spinebench demo`, the README's main job, end to end (small): synthetic archives → build → baselines → table."""
+
+import re
+
+from spinebench_hf.cli import main
+from spinebench_hf.demo import BANNER
+
+
+def test_demo_prints_the_paper_table_for_the_three_baselines(tmp_path, capsys):
+    assert main(["demo", "--output", str(tmp_path / "demo"), "--per-source", "6"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(BANNER) == 2 and "| Model | SDD Acc | SLL Acc | SLL Pre | SLL Recall | Overall Acc |" in out
+    rows = {line.split("|")[1].strip(): line for line in out.splitlines() if re.match(r"\| (random|healthy|nearest)", line)}
+    assert set(rows) == {"random", "healthy", "nearest-neighbour"}
+    assert all(re.fullmatch(r"\|( [\w-]+ \|)( \d+\.\d\d \|){5}", row) for row in rows.values()), rows
+    assert (tmp_path / "demo" / "results.md").read_text().startswith(BANNER)
+    assert (tmp_path / "demo" / "spinebench" / "build_report.json").exists()
