@@ -109,6 +109,17 @@ def cmd_model_file(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     return 0
 
 
+def cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .report import paper_table, write_report
+    from .results import load_records
+
+    records = load_records(args.paths)
+    report = write_report(records, args.output)
+    print(paper_table(records))
+    print(f"\nbreakdowns, confidence intervals, confusion matrices and plots: {report}")
+    return 0
+
+
 def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .synthetic import write_samples
 
@@ -155,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--per-source", type=int, default=24)
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=cmd_demo)
+    report = commands.add_parser("report", help="paper table, breakdowns, CIs, confusion, plots from lighteval output")
+    report.add_argument("paths", nargs="+", metavar="RESULTS_OR_DETAILS",
+                        help="lighteval output folders, results_*.json files or details parquet files")
+    report.add_argument("--output", default="spinebench-report")
+    report.set_defaults(run=cmd_report)
     model = commands.add_parser("model-file", help="the file to give `lighteval custom NAME FILE TASKS`")
     model.add_argument("name", choices=["random_baseline", "healthy_baseline", "nearest_neighbour", "openai_chat"])
     model.set_defaults(run=cmd_model_file)

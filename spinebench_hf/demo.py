@@ -16,6 +16,7 @@ from pathlib import Path
 from .build import BuildOptions, build
 from .errors import SpineBenchError
 from .report import paper_table
+from .results import load_records
 from .synthetic import write_samples
 
 DEMO_ENCODER = "ViT-B-32-SigLIP2-256"  # the smallest SigLIP2: the demo's 2-core budget, same code path as B/16
@@ -53,7 +54,8 @@ def run_demo(output: Path, *, per_source: int = 24, seed: int = 0) -> str:
     data = output / "spinebench"
     build(BuildOptions(sources=sources, output=data, seed=seed, encoder=DEMO_ENCODER, encoder_weights="random",
                        max_side=256, cache_dir=output / "cache", progress=True))
-    results = {label: evaluate(label, file, data, output / "results" / label) for label, file in BASELINES.items()}
-    table = paper_table(results)
+    for label, file in BASELINES.items():
+        evaluate(label, file, data, output / "results" / label)
+    table = paper_table(load_records([output / "results"]))
     (output / "results.md").write_text(f"{BANNER}\n\n{table}\n")
     return table

@@ -15,3 +15,9 @@ def test_demo_prints_the_paper_table_for_the_three_baselines(tmp_path, capsys):
     assert all(re.fullmatch(r"\|( [\w-]+ \|)( \d+\.\d\d \|){5}", row) for row in rows.values()), rows
     assert (tmp_path / "demo" / "results.md").read_text().startswith(BANNER)
     assert (tmp_path / "demo" / "spinebench" / "build_report.json").exists()
+
+    # the report reads the same runs back from lighteval's per-sample details and gives the same table
+    assert main(["report", str(tmp_path / "demo" / "results"), "--output", str(tmp_path / "report")]) == 0
+    report_out = capsys.readouterr().out
+    assert all(row in report_out for row in rows.values())
+    assert (tmp_path / "report" / "confusion_nearest-neighbour.png").stat().st_size > 5000

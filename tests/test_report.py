@@ -1,0 +1,94 @@
+"""Reports from known per-sample results: every number checked against a direct computation."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spinebench_hf.report import breakdown, comparisons, confusion, level_breakdown, paper_rows, paper_table, write_report
+from spinebench_hf.stats import Z95, clustered_mean, paired_comparison
+
+DIAG_OPTIONS = ["Osteophytes", "Healthy", "Vertebral collapse", "Disc space narrowing", "Foraminal stenosis"]
+LEVEL_OPTIONS = ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
+
+
+def diag(model, qid, study, gold, extracted, source="vindr"):
+    answer = ["ABCDE"[DIAG_OPTIONS.index(gold)]]
+    return {"model": model, "task": "diagnosis", "id": qid, "image_id": qid, "study_id": study, "source": source,
+            "disease": gold, "modality": "X-ray", "options": DIAG_OPTIONS, "answer": answer, "extracted": extracted,
+            "stage": "marker" if extracted else "none", "acc": float(extracted == answer),
+            "format_compliance": float(bool(extracted))}
+
+
+def loc(model, qid, study, gold, extracted, precision, recall):
+    return {"model": model, "task": "localization", "id": qid, "image_id": qid, "study_id": study, "source": "rsna",
+            "disease": "Spinal canal stenosis", "modality": "MRI", "options": LEVEL_OPTIONS, "answer": gold,
+            "extracted": extracted, "stage": "marker", "acc": float(sorted(gold) == sorted(extracted)),
+            "precision": precision, "recall": recall, "format_compliance": 1.0}
+
+
+RECORDS = pd.DataFrame([
+    diag("m1", "q1", "s1", "Osteophytes", ["A"]), diag("m1", "q2", "s1", "Healthy", ["A"]),
+    diag("m1", "q3", "s2", "Healthy", ["B"]), diag("m1", "q4", "s3", "Vertebral collapse", []),
+    diag("m2", "q1", "s1", "Osteophytes", ["B"]), diag("m2", "q2", "s1", "Healthy", ["B"]),
+    diag("m2", "q3", "s2", "Healthy", ["B"]), diag("m2", "q4", "s3", "Vertebral collapse", ["A", "C"]),
+    loc("m1", "l1", "s4", ["C", "D"], ["C", "D"], 1.0, 1.0), loc("m1", "l2", "s4", ["D"], ["C", "D"], 0.5, 1.0),
+    loc("m2", "l1", "s4", ["C", "D"], ["C"], 1.0, 0.5), loc("m2", "l2", "s4", ["D"], ["E"], 0.0, 0.0),
+])
+
+
+def test_clustered_standard_error_matches_the_formula():
+    values, clusters = [1, 0, 1, 1, 0, 0], ["a", "a", "b", "c", "c", "c"]
+    mean = 0.5
+    expected = math.sqrt(((1 - mean) + (0 - mean)) ** 2 + (1 - mean) ** 2 + (1 - mean + 0 - mean + 0 - mean) ** 2) / 6
+    estimate = clustered_mean(values, clusters)
+    assert (estimate.mean, estimate.n, estimate.clusters) == (0.5, 6, 3)
+    assert estimate.se == pytest.approx(expected) and estimate.low == pytest.approx(0.5 - Z95 * expected)
+    singletons = clustered_mean(values, list("abcdef"))
+    assert singletons.se == pytest.approx(np.std(values) / math.sqrt(6))  # no clustering: the plain SE
+
+
+def test_paired_comparison():
+    result = paired_comparison([1, 1, 0, 1], [0, 1, 0, 0], ["a", "b", "c", "d"])
+    d = np.array([1, 0, 0, 1])
+    assert result.difference.mean == 0.5 and result.difference.se == pytest.approx(np.std(d) / 2)
+    assert result.p_value == pytest.approx(math.erfc(0.5 / (np.std(d) / 2) / math.sqrt(2)))
+    assert paired_comparison([1, 0], [1, 0], ["a", "b"]).p_value == 1.0
+
+
+def test_paper_table():
+    rows = {row[0]: row[1:] for row in paper_rows(RECORDS)}
+    assert rows["m1"] == pytest.approx([0.5, 0.5, 0.75, 1.0, 0.5])  # SDD 2/4, SLL 1/2, Pre, Recall, Overall
+    assert rows["m2"] == pytest.approx([0.5, 0.0, 0.5, 0.25, 0.25])
+    table = paper_table(RECORDS)
+    assert "| m1 | 50.00 | 50.00 | 75.00 | 100.00 | 50.00 |" in table and "| Random (paper) | 20.00 | - |" in table
+
+
+def test_breakdown_cis_are_clustered_by_study():
+    frame = breakdown(RECORDS, "disease").set_index(["model", "task", "disease"])
+    healthy = frame.loc[("m1", "diagnosis", "Healthy")]
+    direct = clustered_mean([0.0, 1.0], ["s1", "s2"])
+    assert healthy.n == 2 and healthy.acc == 0.5 and healthy.ci_low == pytest.approx(direct.low)
+
+
+def test_levels_and_confusion():
+    levels = level_breakdown(RECORDS).set_index(["model", "level"])
+    assert levels.loc[("m1", "L4/L5")].recall == 1.0 and levels.loc[("m1", "L3/L4")].precision == 0.5
+    assert levels.loc[("m2", "L4/L5")].recall == 0.0 and levels.loc[("m2", "L4/L5")].gold == 2
+    assert math.isnan(levels.loc[("m1", "L1/L2")].recall)
+    m1, m2 = confusion(RECORDS, "m1"), confusion(RECORDS, "m2")
+    assert m1.loc["Healthy", "Osteophytes"] == 1 and m1.loc["Healthy", "Healthy"] == 1
+    assert m1.loc["Vertebral collapse", "invalid"] == 1 and m2.loc["Vertebral collapse", "several letters"] == 1
+    assert m2.loc["Osteophytes", "Healthy"] == 1 and int(m2.to_numpy().sum()) == 4
+
+
+def test_comparisons_and_written_report(tmp_path):
+    pairs = comparisons(RECORDS).set_index("task")
+    assert pairs.loc["diagnosis"].difference == 0.0 and pairs.loc["localization"].difference == 0.5
+    report = write_report(RECORDS, tmp_path)
+    text = report.read_text()
+    assert "## Main table" in text and "## Diagnosis confusion: m2" in text and "## Paired comparisons" in text
+    for png in ("accuracy_by_disease.png", "models.png", "confusion_m1.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (tmp_path / png).stat().st_size > 5000
+    assert pd.read_csv(tmp_path / "table.csv").shape == (2, 6)
