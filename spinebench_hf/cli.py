@@ -80,6 +80,12 @@ def run_lighteval(lighteval_args: list[str]) -> int:
     from .lighteval_compat import install
 
     install()
+    if "--circular" in lighteval_args:  # ours, not lighteval's: write the rotations, then ask them
+        from .harness import data_path
+        from .robustness import write_rotations
+
+        lighteval_args = [a for a in lighteval_args if a != "--circular"]
+        print(f"circular evaluation: rotated questions in {write_rotations(data_path())}", file=sys.stderr)
     from lighteval.__main__ import app
 
     try:

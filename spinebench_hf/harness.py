@@ -20,6 +20,7 @@ from lighteval.tasks.requests import Doc, SamplingMethod
 from .metrics import format_compliance, score_diagnosis, score_localization
 from .parsing import extract_answer
 from .prompts import LETTERS, build_prompt
+from .robustness import blank_like, circular_folder
 
 DATA_VARIABLE = "SPINEBENCH_DATA"
 GENERATION_SIZE = 1024  # the model argument generation_size=N overrides it
@@ -103,11 +104,11 @@ def spinebench_metric(task: str) -> SampleLevelMetricGrouping:
     )
 
 
-def task_config(name: str, config: str, split: str) -> LightevalTaskConfig:
+def task_config(name: str, config: str, split: str, prompt=spinebench_doc, repo: str | None = None) -> LightevalTaskConfig:
     return LightevalTaskConfig(
         name=f"spinebench:{name}",
-        prompt_function=spinebench_doc,
-        hf_repo=data_path(),
+        prompt_function=prompt,
+        hf_repo=repo or data_path(),
         hf_subset=config,
         hf_avail_splits=["full", "sub"],
         evaluation_splits=[split],
@@ -120,10 +121,21 @@ def task_config(name: str, config: str, split: str) -> LightevalTaskConfig:
     )
 
 
+def blind_doc(line: dict, task_name: str) -> Doc:
+    """The same question with a flat grey image: the image-blind control."""
+    doc = spinebench_doc(line, task_name)
+    doc.images = [blank_like(line["image"])]
+    return doc
+
+
 def tasks_table() -> list[LightevalTaskConfig]:
-    """`spinebench:diagnosis` / `:localization` on SpineBench-Sub (the paper's protocol); `_full` on every question."""
-    return [task_config(config + suffix, config, split)
-            for config in ("diagnosis", "localization") for suffix, split in (("", "sub"), ("_full", "full"))]
+    """`spinebench:diagnosis` / `:localization` on SpineBench-Sub (the paper's protocol); `_full` on every question;
+    `_blind` without the image; `diagnosis_circular` on every rotation of the options (`spinebench eval --circular`)."""
+    table = [task_config(config + suffix, config, split)
+             for config in ("diagnosis", "localization") for suffix, split in (("", "sub"), ("_full", "full"))]
+    table += [task_config(f"{config}_blind", config, "sub", prompt=blind_doc) for config in ("diagnosis", "localization")]
+    table.append(task_config("diagnosis_circular", "diagnosis", "sub", repo=str(circular_folder(data_path()))))
+    return table
 
 
 TASKS_TABLE = tasks_table()  # `--custom-tasks spinebench_hf.harness` works as well as tasks/spinebench.py

@@ -124,8 +124,12 @@ def write_report(records: pd.DataFrame, output: str | Path) -> Path:
     """Every table as CSV, the plots as PNG, and report.md tying them together; returns report.md."""
     from .plots import accuracy_bars, confusion_heatmap, slug
 
+    from .robustness import blind_scores, circular_scores, position_bias
+
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
+    everything = records if "variant" in records else records.assign(variant="")
+    records = everything[everything.variant == ""]  # the protocol tasks; the variants get their own sections
     paper = pd.DataFrame(paper_rows(records), columns=PAPER_COLUMNS)
     paper.to_csv(output / "table.csv", index=False)
     (output / "table.md").write_text(paper_table(records) + "\n")
@@ -148,9 +152,13 @@ def write_report(records: pd.DataFrame, output: str | Path) -> Path:
         table.to_csv(output / f"confusion_{slug(model)}.csv")
         image = confusion_heatmap(table, model, output / f"confusion_{slug(model)}.png")
         sections += [f"## Diagnosis confusion: {model}", frame_markdown(table.reset_index()), f"![confusion]({image.name})"]
-    for name, frame in (("rates", rates(records)), ("comparisons", comparisons(records))):
+    titled = [("rates", "Format compliance and judge rescue", rates(records)),
+              ("comparisons", "Paired comparisons (A − B, same questions)", comparisons(records)),
+              ("position_bias", "Position bias (diagnosis: letters chosen vs correct)", position_bias(everything)),
+              ("circular", "Circular evaluation (right only if every rotation is right)", circular_scores(everything)),
+              ("blind", "Image-blind control (same questions, grey image)", blind_scores(everything))]
+    for name, title, frame in titled:
         frame.to_csv(output / f"{name}.csv", index=False)
-        title = "Format compliance and judge rescue" if name == "rates" else "Paired comparisons (A − B, same questions)"
         sections += [f"## {title}", frame_markdown(frame)]
     (output / "report.md").write_text("\n\n".join(sections) + "\n")
     return output / "report.md"

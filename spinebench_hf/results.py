@@ -56,6 +56,12 @@ def label(names: list[str], value) -> str:
     return names[int(value)] if isinstance(value, (int, np.integer)) else str(value)
 
 
+def variant(task_name: str) -> str:
+    """'' for the protocol tasks (also `_full`), 'blind' or 'circular' for the robustness variants."""
+    name = task_name.split("|")[0]
+    return next((v for v in ("blind", "circular") if name.endswith("_" + v)), "")
+
+
 def load_records(paths: list[str | Path]) -> pd.DataFrame:
     """One row per (model, question): item fields, extracted letters, stage and every score."""
     rows = []
@@ -66,6 +72,7 @@ def load_records(paths: list[str | Path]) -> pd.DataFrame:
             rows.append({
                 "model": model,
                 "task": specific["task"],
+                "variant": variant(detail["doc"]["task_name"]),
                 "id": specific["id"],
                 "image_id": specific["image_id"],
                 "study_id": str(specific["study_id"]),
@@ -79,7 +86,7 @@ def load_records(paths: list[str | Path]) -> pd.DataFrame:
                 **{score: float(metric[score]) for score in SCORES if metric.get(score) is not None},
             })
     records = pd.DataFrame(rows)
-    twice = records.duplicated(["model", "id"])
+    twice = records.duplicated(["model", "variant", "id"])
     if twice.any():
         raise SpineBenchError(f"questions answered twice by one model: {records[twice][['model', 'id']].head().values.tolist()}")
     return records

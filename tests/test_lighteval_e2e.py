@@ -100,12 +100,13 @@ def test_data_parallel_gives_the_single_process_results(runs):
     assert {k: (v["text"], v["metric"]) for k, v in single.items()} == {k: (v["text"], v["metric"]) for k, v in parallel.items()}
 
 
-def run_baseline(setup, label, file, extra_env=None):
+def run_baseline(setup, label, file, extra_env=None, tasks=TASKS, circular=False):
     from spinebench_hf.demo import model_file
 
     out = setup / f"out-{label}"
-    command = [sys.executable, "-m", "spinebench_hf.cli", "eval", "custom", label, str(model_file(file)), TASKS,
-               "--custom-tasks", "spinebench_hf.harness", "--output-dir", str(out), "--save-details"]
+    command = [sys.executable, "-m", "spinebench_hf.cli", "eval", *(["--circular"] if circular else []), "custom", label,
+               str(model_file(file)), tasks, "--custom-tasks", "spinebench_hf.harness", "--output-dir", str(out),
+               "--save-details"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900,
                           env=dict(os.environ, **env(setup), **(extra_env or {})))
     assert done.returncode == 0, done.stderr[-3000:]
@@ -155,3 +156,21 @@ def test_nearest_neighbour_baseline_answers_the_most_similar_class(setup, monkey
         (letter,) = parse_final_options(reply)
         chosen = doc.specific["options"]["ABCDE".index(letter)]
         assert similarity[chosen] == max(similarity[o] for o in doc.specific["options"] if o in similarity)
+
+
+def test_circular_and_image_blind_runs(setup):
+    from spinebench_hf.report import write_report
+    from spinebench_hf.results import load_records
+    from spinebench_hf.robustness import blind_scores, circular_scores
+
+    tasks = "spinebench:diagnosis|0,spinebench:diagnosis_circular|0,spinebench:diagnosis_blind|0"
+    run_baseline(setup, "random-robust", "random_baseline", tasks=tasks, circular=True)
+    records = load_records([setup / "out-random-robust"])
+    questions = len(datasets.load_dataset(str(setup / "data"), "diagnosis", split="sub"))
+    assert (records.variant == "circular").sum() == 5 * questions and (records.variant == "blind").sum() == questions
+    (circular,) = circular_scores(records).to_dict("records")
+    assert circular["questions"] == questions and circular["circular_acc"] <= circular["plain_acc"]
+    (blind,) = blind_scores(records).to_dict("records")
+    assert blind["questions"] == questions
+    text = write_report(records, setup / "report-robust").read_text()
+    assert "## Circular evaluation" in text and "## Image-blind control" in text

@@ -15,14 +15,14 @@ LEVEL_OPTIONS = ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
 
 def diag(model, qid, study, gold, extracted, source="vindr"):
     answer = ["ABCDE"[DIAG_OPTIONS.index(gold)]]
-    return {"model": model, "task": "diagnosis", "id": qid, "image_id": qid, "study_id": study, "source": source,
+    return {"model": model, "task": "diagnosis", "variant": "", "id": qid, "image_id": qid, "study_id": study, "source": source,
             "disease": gold, "modality": "X-ray", "options": DIAG_OPTIONS, "answer": answer, "extracted": extracted,
             "stage": "marker" if extracted else "none", "acc": float(extracted == answer),
             "format_compliance": float(bool(extracted))}
 
 
 def loc(model, qid, study, gold, extracted, precision, recall):
-    return {"model": model, "task": "localization", "id": qid, "image_id": qid, "study_id": study, "source": "rsna",
+    return {"model": model, "task": "localization", "variant": "", "id": qid, "image_id": qid, "study_id": study, "source": "rsna",
             "disease": "Spinal canal stenosis", "modality": "MRI", "options": LEVEL_OPTIONS, "answer": gold,
             "extracted": extracted, "stage": "marker", "acc": float(sorted(gold) == sorted(extracted)),
             "precision": precision, "recall": recall, "format_compliance": 1.0}
@@ -92,3 +92,28 @@ def test_comparisons_and_written_report(tmp_path):
     for png in ("accuracy_by_disease.png", "models.png", "confusion_m1.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (tmp_path / png).stat().st_size > 5000
     assert pd.read_csv(tmp_path / "table.csv").shape == (2, 6)
+
+
+def test_robustness_tables():
+    from spinebench_hf.robustness import blind_scores, circular_scores, position_bias, rotate
+
+    row = {"id": "q", "options": DIAG_OPTIONS, "answer": ["B"], "option_similarity": [0.1, None, 0.3, 0.4, 0.5]}
+    rotations = [rotate(row, k) for k in range(5)]
+    assert [r["answer"] for r in rotations] == [["B"], ["C"], ["D"], ["E"], ["A"]]
+    assert all(r["options"]["ABCDE".index(r["answer"][0])] == "Healthy" for r in rotations)
+    # m1 always picks Healthy (right in every rotation); m2 always picks letter A (right once)
+    records = []
+    for r in rotations:
+        for model, letters in (("m1", r["answer"]), ("m2", ["A"])):
+            records.append(diag(model, r["id"], "s1", "Healthy", letters) | {"variant": "circular", "options": r["options"],
+                                                                          "answer": r["answer"],
+                                                                          "acc": float(letters == r["answer"])})
+    circular = circular_scores(pd.DataFrame(records)).set_index("model")
+    assert circular.loc["m1"].tolist() == [1, 1.0, 1.0, 1.0]
+    assert circular.loc["m2"].tolist() == [1, 0.0, 0.0, 0.0]  # plain: rot0 answer is B, so picking A is wrong
+    bias = position_bias(RECORDS).set_index(["model", "letter"])
+    assert bias.loc[("m2", "B")].chosen == 3 and bias.loc[("m2", "-")].chosen == 1 and bias.loc[("m1", "B")].correct_letter == 2
+    blind = pd.concat([RECORDS, RECORDS[RECORDS.model == "m1"].assign(variant="blind", acc=0.0)])
+    (row,) = blind_scores(blind).query("task == 'diagnosis'").to_dict("records")
+    assert row == {"model": "m1", "task": "diagnosis", "questions": 4, "acc_with_image": 0.5, "acc_blind": 0.0,
+                   "right_without_image": 0}
