@@ -126,6 +126,24 @@ def cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     return 0
 
 
+def cmd_rating_sheet(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .rating import read_details, sample_replies, write_sheet
+
+    files = write_sheet(sample_replies(read_details(args.paths), args.per_task, args.seed), args.output)
+    print(f"rate {files['html']} in {files['sheet']} (a copy per rater); keep {files['key']} for the summary")
+    return 0
+
+
+def cmd_rating_summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .rating import read_sheets, summarize
+    from .report import frame_markdown
+
+    means, agreement = summarize(read_sheets(args.sheets, args.key))
+    print("Mean score (1-5) per model, task and criterion:\n" + frame_markdown(means))
+    print("\nInter-rater agreement (Krippendorff's alpha, ordinal):\n" + frame_markdown(agreement))
+    return 0
+
+
 def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .synthetic import write_samples
 
@@ -177,6 +195,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="lighteval output folders, results_*.json files or details parquet files")
     report.add_argument("--output", default="spinebench-report")
     report.set_defaults(run=cmd_report)
+    sheet = commands.add_parser("rating-sheet", help="sample replies for clinicians to rate (seed appendix D)")
+    sheet.add_argument("paths", nargs="+", metavar="RESULTS_OR_DETAILS")
+    sheet.add_argument("--output", default="spinebench-rating")
+    sheet.add_argument("--per-task", type=int, default=10)
+    sheet.add_argument("--seed", type=int, default=0)
+    sheet.set_defaults(run=cmd_rating_sheet)
+    summary = commands.add_parser("rating-summary", help="mean ratings and inter-rater agreement from filled sheets")
+    summary.add_argument("sheets", nargs="+")
+    summary.add_argument("--key", required=True, help="key.csv written with the sheet")
+    summary.set_defaults(run=cmd_rating_summary)
     model = commands.add_parser("model-file", help="the file to give `lighteval custom NAME FILE TASKS`")
     model.add_argument("name", choices=["random_baseline", "healthy_baseline", "nearest_neighbour", "openai_chat"])
     model.set_defaults(run=cmd_model_file)

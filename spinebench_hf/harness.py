@@ -30,7 +30,7 @@ METRIC_NAMES = {
     "diagnosis": ["acc", "acc_rules", "format_compliance", "judge_rescue"],
     "localization": ["acc", "acc_rules", "precision", "recall", "f1", "jaccard", "format_compliance", "judge_rescue"],
 }
-SPECIFIC_FIELDS = ("id", "image_id", "task", "options", "answer", "source", "disease", "modality", "study_id")
+SPECIFIC_FIELDS = ("id", "image_id", "task", "question", "options", "answer", "source", "disease", "modality", "study_id")
 
 
 def data_path() -> str:

@@ -21,3 +21,9 @@ def test_demo_prints_the_paper_table_for_the_three_baselines(tmp_path, capsys):
     report_out = capsys.readouterr().out
     assert all(row in report_out for row in rows.values())
     assert (tmp_path / "report" / "confusion_nearest-neighbour.png").stat().st_size > 5000
+
+    # the rating kit on the same runs: real details, real images embedded in the page
+    assert main(["rating-sheet", str(tmp_path / "demo" / "results"), "--output", str(tmp_path / "rating"),
+                 "--per-task", "2"]) == 0
+    page = (tmp_path / "rating" / "rating_sheet.html").read_text()
+    assert page.count("<section>") == 3 * 2 * 2 and page.count("data:image/png;base64,") == 12
