@@ -144,6 +144,16 @@ def cmd_rating_summary(args: argparse.Namespace, parser: argparse.ArgumentParser
     return 0
 
 
+def cmd_compare_encoders(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .compare import compare_encoders
+    from .report import frame_markdown
+
+    summary = compare_encoders(args.data, args.encoder, args.output, limit=args.limit, seed=args.seed)
+    print(frame_markdown(summary))
+    print(f"\nper-image similarities and hard negatives (the seed's Table 6): {Path(args.output) / 'similarity.csv'}")
+    return 0
+
+
 def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .synthetic import write_samples
 
@@ -205,6 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("sheets", nargs="+")
     summary.add_argument("--key", required=True, help="key.csv written with the sheet")
     summary.set_defaults(run=cmd_rating_summary)
+    compare = commands.add_parser("compare-encoders", help="the seed's Table 6 for any open_clip encoders")
+    compare.add_argument("data", help="a folder written by spinebench build")
+    compare.add_argument("--encoder", action="append", required=True, metavar="NAME[:WEIGHTS]",
+                         help="open_clip model and weights (webli, random or a file); repeat to compare")
+    compare.add_argument("--output", default="spinebench-encoders")
+    compare.add_argument("--limit", type=int, help="use the first N diagnosis questions")
+    compare.add_argument("--seed", type=int, default=0)
+    compare.set_defaults(run=cmd_compare_encoders)
     model = commands.add_parser("model-file", help="the file to give `lighteval custom NAME FILE TASKS`")
     model.add_argument("name", choices=["random_baseline", "healthy_baseline", "nearest_neighbour", "openai_chat"])
     model.set_defaults(run=cmd_model_file)
