@@ -42,8 +42,10 @@ def test_scoring_records_the_extraction(text):
 
 def test_task_table_names_and_splits():
     table = {config.name: config for config in tasks_table()}
-    assert set(table) == {"spinebench:diagnosis", "spinebench:localization",
-                          "spinebench:diagnosis_full", "spinebench:localization_full"}
+    assert set(table) == {"spinebench:diagnosis", "spinebench:localization", "spinebench:diagnosis_full",
+                          "spinebench:localization_full", "spinebench:diagnosis_blind", "spinebench:localization_blind",
+                          "spinebench:diagnosis_circular"}
+    assert table["spinebench:diagnosis_circular"].hf_repo.endswith("-circular")
     assert list(table["spinebench:diagnosis"].evaluation_splits) == ["sub"]
     assert list(table["spinebench:localization_full"].evaluation_splits) == ["full"]
     assert table["spinebench:localization"].hf_subset == "localization"
@@ -94,7 +96,9 @@ def test_defects_offline_and_hub2_stop_the_registry_and_the_hook_fixes_them():
     fixed = registry_run(disable=False)
     assert fixed.returncode == 0, fixed.stderr[-2000:]
     assert fixed.stdout.strip().splitlines()[-1] == (
-        "['spinebench:diagnosis', 'spinebench:diagnosis_full', 'spinebench:localization', 'spinebench:localization_full']")
+        "['spinebench:diagnosis', 'spinebench:diagnosis_blind', 'spinebench:diagnosis_circular', "
+        "'spinebench:diagnosis_full', 'spinebench:localization', 'spinebench:localization_blind', "
+        "'spinebench:localization_full']")
 
 
 def test_defect_hub2_breaks_builtin_task_imports_and_the_registry_skips_them():
