@@ -18,6 +18,7 @@ before it imports its built-in tasks — a custom task file is imported after th
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib
 import logging
@@ -91,8 +92,15 @@ def gather_without_padding(data: list) -> list:
     return Accelerator().gather_for_metrics(data, use_gather_object=True)
 
 
+def destroy_process_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def fix_vlm_backend(vlm_module: types.ModuleType) -> None:
-    """Fixes 4 and 5."""
+    """Fixes 4 and 5 (and, for data parallel, a clean exit: a live gloo group can abort the process at exit)."""
     model_class = vlm_module.VLMTransformersModel
     original = model_class.greedy_until
 
@@ -102,6 +110,7 @@ def fix_vlm_backend(vlm_module: types.ModuleType) -> None:
 
     model_class.greedy_until = greedy_until
     vlm_module.gather_object = gather_without_padding
+    atexit.register(destroy_process_group)
 
 
 def stub_tiny_benchmarks(name: str) -> types.ModuleType:

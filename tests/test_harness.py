@@ -120,6 +120,7 @@ def test_defect_hub2_breaks_builtin_task_imports_and_the_registry_skips_them():
 
 GATHER_SCRIPT = textwrap.dedent("""
     import json, sys
+    import torch
     from accelerate import Accelerator
     from accelerate.utils import gather_object
     from torch.utils.data import DataLoader
@@ -131,7 +132,9 @@ GATHER_SCRIPT = textwrap.dedent("""
         plain += gather_object(list(batch))
         fixed += gather_without_padding(list(batch))
     if accelerator.is_main_process:
-        print(json.dumps({"plain": plain, "fixed": fixed}))
+        print(json.dumps({"plain": plain, "fixed": fixed}), flush=True)
+    accelerator.wait_for_everyone()
+    torch.distributed.destroy_process_group()  # a live gloo group aborts the process at exit
 """)
 
 
