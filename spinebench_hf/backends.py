@@ -7,6 +7,7 @@ A model answers each Doc with a reply string; the harness reads letters from it 
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 
 from lighteval.models.abstract_model import LightevalModel
@@ -30,8 +31,9 @@ class SpineBenchModel(LightevalModel):
         self.config = config
         self._cache = SampleCache(config)  # the pipeline expects one; greedy_until does not use it
 
+    @abstractmethod
     def replies(self, docs: list[Doc]) -> list[str]:
-        raise NotImplementedError
+        """One reply string per Doc, in order."""
 
     def greedy_until(self, docs: list[Doc]) -> list[ModelResponse]:
         return [ModelResponse(input=doc.query, text=[reply]) for doc, reply in zip(docs, self.replies(docs))]

@@ -48,12 +48,12 @@ def test_tar_extraction_never_writes_outside(tmp_path, cache_dir):
         for name, data in buu_members(tmp_path).items():
             add(tar, "BUU/" + name, data)
         add(tar, "../../escaped.txt")
-        add(tar, "/tmp/escaped-abs.txt")
+        add(tar, "/abs/escaped-abs.txt")
         add(tar, "BUU/link.jpg", b"", type=tarfile.SYMTYPE, linkname="/etc/passwd")
     records, skips = read_all(BuuReader(archive, cache_dir=cache_dir))
     assert sorted(records) == ["AP/0001-F-045Y0", "LA/0001-F-045Y1"]
     assert {k: s.kind for k, s in skips.items()} == {
-        "../../escaped.txt": UNSAFE_MEMBER, "/tmp/escaped-abs.txt": UNSAFE_MEMBER, "BUU/link.jpg": UNSAFE_MEMBER}
+        "../../escaped.txt": UNSAFE_MEMBER, "/abs/escaped-abs.txt": UNSAFE_MEMBER, "BUU/link.jpg": UNSAFE_MEMBER}
     assert "is a link or device" in skips["BUU/link.jpg"].reason
     assert not list(tmp_path.rglob("escaped*.txt")) and not list(cache_dir.rglob("link.jpg"))
     # a second open reuses the extraction and still reports the rejected members
