@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from .prompts import LETTERS
 
-# "My final option(s)" then ":" (or "is"/"are"), or directly a bracket; "my final option was ..." is prose
-MARKER = re.compile(r"(?:\bmy\s+)?\bfinal\s+options?\b\s*(?:(?:is|are)\b\s*:?|:|(?=[\[({]))\s*", re.IGNORECASE)
+# "(My) final option(s)" then ":" (or "is"/"are"), or directly a bracket; "my final option was ..." is prose.
+# Matched at each "final" found from the end of the reply: the last marker is the only one that counts.
+MARKER = re.compile(r"final\s+options?\b\s*(?:(?:is|are)\b\s*:?|:|(?=[\[({]))\s*", re.IGNORECASE)
+_MARKDOWN = str.maketrans("", "", "*_`#")
 _THINK_OPEN, _THINK_CLOSE = re.compile(r"<think>", re.IGNORECASE), re.compile(r"</think>", re.IGNORECASE)
 _BRACKETS = {"[": "]", "(": ")", "{": "}"}
 _LIST_SEPARATOR = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
@@ -33,25 +35,39 @@ class Extraction:
 
 def normalize(text: str) -> str:
     """Full-width → ASCII (NFKC), reasoning removed, markdown emphasis dropped."""
-    text = unicodedata.normalize("NFKC", text)
-    closes = list(_THINK_CLOSE.finditer(text))
-    if closes:
-        text = text[closes[-1].end():]  # a reply may hold only the closing tag: its answer follows the last one
-    elif _THINK_OPEN.search(text):
-        return ""  # reasoning never closed: there is no answer
-    return re.sub(r"[*_`#]", "", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if "think>" in text.lower():
+        closes = list(_THINK_CLOSE.finditer(text))
+        if closes:
+            text = text[closes[-1].end():]  # a reply may hold only the closing tag: its answer follows the last one
+        elif _THINK_OPEN.search(text):
+            return ""  # reasoning never closed: there is no answer
+    return text.translate(_MARKDOWN)
 
 
-def _last_marker_span(text: str) -> str | None:
-    """What follows the last marker: the bracketed group, or the rest of its line."""
-    markers = list(MARKER.finditer(text))
-    if not markers:
+def _last_marker_end(text: str) -> int | None:
+    """Where the answer after the last marker starts, or None when the reply has no marker."""
+    lowered, end = text.lower(), len(text)
+    while (position := lowered.rfind("final", 0, end)) >= 0:
+        if position == 0 or not lowered[position - 1].isalnum():
+            match = MARKER.match(text, position)
+            if match:
+                return match.end()
+        end = position
+    return None
+
+
+def _last_marker_span(text: str) -> tuple[str, bool] | None:
+    """What follows the last marker (the bracketed group, or the rest of its line) and whether it was bracketed."""
+    start = _last_marker_end(text)
+    if start is None:
         return None
-    rest = text[markers[-1].end():]
+    rest = text[start:start + 2000]  # an answer is short; a long tail is not read
     if rest[:1] in _BRACKETS:
         close = rest.find(_BRACKETS[rest[0]])
-        return rest[1:close] if close >= 0 else rest[1:].split("\n", 1)[0]
-    return rest.split("\n", 1)[0]
+        return (rest[1:close] if close >= 0 else rest[1:].split("\n", 1)[0]), True
+    return rest.split("\n", 1)[0], False
 
 
 def _letters(span: str, n_options: int, bracketed: bool) -> tuple[str, ...] | None:
@@ -76,13 +92,8 @@ def parse_final_options(text: str, n_options: int = 5) -> tuple[str, ...] | None
     """Letters after the last "My final option(s):" marker, in A.. order; None when no answer can be read."""
     if not isinstance(text, str) or not 1 <= n_options <= len(LETTERS):
         return None
-    clean = normalize(text)
-    span = _last_marker_span(clean)
-    if span is None:
-        return None
-    markers = list(MARKER.finditer(clean))
-    bracketed = clean[markers[-1].end():][:1] in _BRACKETS
-    return _letters(span, n_options, bracketed)
+    found = _last_marker_span(normalize(text))
+    return None if found is None else _letters(found[0], n_options, found[1])
 
 
 def match_option_text(text: str, options: Sequence[str]) -> tuple[str, ...] | None:
@@ -99,6 +110,6 @@ def extract_answer(text: str, options: Sequence[str]) -> Extraction:
     if letters is not None:
         return Extraction(letters, "marker")
     clean = normalize(text) if isinstance(text, str) else ""
-    span = _last_marker_span(clean)
-    letters = match_option_text(span if span is not None else clean, options)
+    found = _last_marker_span(clean)
+    letters = match_option_text(found[0] if found is not None else clean, options)
     return Extraction(letters, "option_text") if letters else Extraction(None, "none")
