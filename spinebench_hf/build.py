@@ -10,14 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
-import os
 import shutil
 import tempfile
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import datasets
@@ -27,17 +23,15 @@ from tqdm import tqdm
 from . import __version__
 from .archive import default_cache_dir
 from .builder import CONFIGS, SPLITS, SpineBench, items_file
-from .errors import ImageError
-from .imaging import encode_png
 from .mining import disease_similarity, sample_library
 from .questions import Item, diagnosis_item, localization_items
-from .records import CORRUPT_IMAGE, Record, Skip
+from .records import Record, Skip
 from .sources import open_source
+from .standardize import image_path, standardize_records
 from .subset import SUB_SIZES, select_sub, sub_group
 
 logger = logging.getLogger(__name__)
 MAX_SHARD_BYTES = 500 * 2**20
-STANDARDIZE_VERSION = 1  # bump when the image pipeline changes: cached PNGs are then redone
 
 
 @dataclass
@@ -71,7 +65,7 @@ def build(options: BuildOptions) -> dict:
     cache = Path(options.cache_dir) if options.cache_dir else default_cache_dir()
     readers = [open_source(name, path, cache_dir=cache) for name, path in options.sources.items()]  # fail fast
     encoder = ImageEncoder(options.encoder, options.encoder_weights, device=options.device,
-                           batch_size=options.batch_size, seed=options.seed)  # weights: the standard HF cache
+                           batch_size=options.batch_size, seed=options.seed, threads=options.num_proc)  # weights: the standard HF cache
     collected = collect(readers, options.limit_per_source)
     standardize_all(collected, cache / "images", options)
     vectors = embed_all(collected.records, encoder, EmbeddingCache(cache / "embeddings.sqlite"), cache / "images", options)
@@ -103,46 +97,16 @@ def collect(readers, limit: int | None) -> Collected:
     return collected
 
 
-def image_path(images: Path, record: Record, max_side: int) -> Path:
-    identity = f"{STANDARDIZE_VERSION}|{record.source}|{record.key}|{record.image.tree.fingerprint(record.image.member)}|{max_side}"
-    digest = hashlib.sha256(identity.encode()).hexdigest()
-    return images / record.source / digest[:2] / f"{digest}.png"
-
-
-def _standardize_one(task: tuple[Record, Path, int]) -> tuple[str, tuple[str, ...]] | Skip:
-    """Worker: write the record's standardized PNG unless cached; return its notes, or a Skip."""
-    record, path, max_side = task
-    notes_path = path.with_suffix(".notes.json")
-    if path.exists() and notes_path.exists():
-        return record.image_id, tuple(json.loads(notes_path.read_text()))
-    try:
-        standard = record.image.load(max_side)
-    except ImageError as exc:
-        return Skip(record.source, record.key, CORRUPT_IMAGE, str(exc))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for target, data in ((path, encode_png(standard.image)), (notes_path, json.dumps(standard.notes).encode())):
-        partial = target.with_name(target.name + f".{os.getpid()}.part")
-        partial.write_bytes(data)
-        partial.replace(target)  # atomic: an interrupted build never leaves a half-written image
-    return record.image_id, standard.notes
-
-
 def standardize_all(collected: Collected, images: Path, options: BuildOptions) -> None:
-    """Standardize every record's image (in `num_proc` processes); records whose image fails become skips."""
-    tasks = ((record, image_path(images, record, options.max_side), options.max_side) for record in collected.records)
-    bar = dict(total=len(collected.records), desc="standardizing", disable=not options.progress)
-    if options.num_proc > 1:
-        with ProcessPoolExecutor(options.num_proc, mp_context=get_context("spawn")) as pool:
-            results = list(tqdm(pool.map(_standardize_one, tasks, chunksize=8), **bar))
-    else:
-        results = [_standardize_one(task) for task in tqdm(tasks, **bar)]
+    """Standardize every record's image; records whose image fails become skips."""
+    outcomes = standardize_records(collected.records, images, options.max_side, options.num_proc, options.progress)
     kept = []
-    for record, result in zip(collected.records, results):
-        if isinstance(result, Skip):
-            collected.skips.append(result)
+    for record, outcome in zip(collected.records, outcomes):
+        if isinstance(outcome, Skip):
+            collected.skips.append(outcome)
         else:
             kept.append(record)
-            collected.notes.extend((result[0], note) for note in result[1])
+            collected.notes.extend((outcome[0], note) for note in outcome[1])
     collected.records = kept
 
 
@@ -185,22 +149,36 @@ def write_dataset(items: dict[str, list[Item]], records: list[Record], work: Pat
                 out.write(json.dumps(row, allow_nan=False) + "\n")
         builder = SpineBench(config_name=config, data_dir=str(work), cache_dir=str(work / "hf"),
                              hash=hashlib.sha256(items_file(work, config).read_bytes()).hexdigest()[:16])
-        builder.download_and_prepare()
-        written[config] = {split: write_shards(builder.as_dataset(split=split), options.output / config, split)
+        # datasets writes the parquet shards itself, batch by batch: nothing of the dataset is held or memory-mapped
+        builder.download_and_prepare(file_format="parquet", max_shard_size=MAX_SHARD_BYTES)
+        in_split = {"full": items[config], "sub": [item for item in items[config] if item.id in sub]}
+        written[config] = {split: move_shards(builder, split, options.output / config) | summary(in_split[split])
                            for split in SPLITS}
     return written
 
 
-def write_shards(dataset, folder: Path, split: str) -> dict:
+def move_shards(builder: SpineBench, split: str, folder: Path) -> dict:
+    """The builder's parquet shards of `split`, renamed `<split>-0000k-of-0000n.parquet` into `folder`."""
+    made = sorted(Path(builder.cache_dir).glob(f"{builder.dataset_name}-{split}*.parquet"))
+    info = builder.info.splits[split]
+    if sum(pq_rows(path) for path in made) != info.num_examples:
+        raise RuntimeError(f"the builder's {split} shards in {builder.cache_dir} do not hold its {info.num_examples} rows")
     folder.mkdir(parents=True, exist_ok=True)
-    shards = max(1, math.ceil(dataset.data.nbytes / MAX_SHARD_BYTES))
-    files = []
-    for index in range(shards):
-        path = folder / f"{split}-{index:05d}-of-{shards:05d}.parquet"
-        dataset.shard(shards, index, contiguous=True).to_parquet(path)
-        files.append(path)
-    return {"rows": len(dataset), "bytes": dataset.data.nbytes, "files": files, "by_source": dict(Counter(dataset.features["source"].int2str(dataset["source"]))),
-            "by_disease": dict(Counter(dataset.features["disease"].int2str(dataset["disease"])))}
+    files = [folder / f"{split}-{index:05d}-of-{len(made):05d}.parquet" for index in range(len(made))]
+    for source, target in zip(made, files):
+        shutil.move(source, target)
+    return {"rows": info.num_examples, "bytes": info.num_bytes, "files": files}
+
+
+def pq_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def summary(items: list[Item]) -> dict:
+    return {"by_source": dict(Counter(item.source for item in items)),
+            "by_disease": dict(Counter(item.disease for item in items))}
 
 
 def file_digest(path: Path) -> str:

@@ -179,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--encoder-weights", default="webli",
                        help="webli (Hugging Face cache), random (seeded; offline tests only), or a weights FILE")
     build.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE)
-    build.add_argument("--num-proc", type=int, default=1, help="processes decoding images")
+    build.add_argument("--num-proc", type=int, default=1,
+                       help="processes standardizing images, then threads preprocessing them for the encoder")
     build.add_argument("--limit-per-source", type=int, metavar="N", help="use at most N images per source")
     build.add_argument("--batch-size", type=int, default=32, help="embedding batch size")
     build.add_argument("--device", help="cuda / cpu (default: cuda when available)")

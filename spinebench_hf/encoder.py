@@ -14,7 +14,8 @@ import logging
 import os
 import sqlite3
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
 
@@ -50,9 +51,10 @@ class ImageEncoder:
     """The image tower of an open_clip model; `encode` gives L2-normalised float32 embeddings."""
 
     def __init__(self, name: str = "ViT-B-16-SigLIP2", weights: str = "webli", device: str | None = None,
-                 batch_size: int = 32, seed: int = 0, cache_dir: str | None = None):
+                 batch_size: int = 32, seed: int = 0, cache_dir: str | None = None, threads: int = 1):
         check_model_name(name)
         self.name, self.weights, self.batch_size = name, weights, batch_size
+        self.threads, self._pool = max(1, threads), None
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         tag_cfg = open_clip.get_pretrained_cfg(name, weights) if weights != "random" else {}
         checkpoint = fetch_checkpoint(name, weights, tag_cfg, cache_dir) if tag_cfg else None
@@ -71,15 +73,27 @@ class ImageEncoder:
         self.transform = image_transform_v2(PreprocessCfg(**visual.preprocess_cfg), is_train=False)
         self.visual = visual.to(self.device).eval()
 
-    def encode(self, images: list[Image.Image]) -> np.ndarray:
-        """(N, D) float32, each row L2-normalised; batches of `batch_size`."""
+    def encode(self, images: Sequence[Image.Image | bytes]) -> np.ndarray:
+        """(N, D) float32, each row L2-normalised; batches of `batch_size`. Images are PIL images or PNG/JPEG bytes."""
         rows = [np.zeros((0, self.dim), np.float32)]
         with torch.inference_mode():
             for start in range(0, len(images), self.batch_size):
-                batch = torch.stack([self.transform(image) for image in images[start:start + self.batch_size]])
+                batch = torch.stack(self._prepared(images[start:start + self.batch_size]))
                 features = self.visual(batch.to(self.device)).float()
                 rows.append(F.normalize(features, dim=-1).cpu().numpy())
         return np.concatenate(rows).astype(np.float32, copy=False)
+
+    def _prepare(self, image: Image.Image | bytes) -> torch.Tensor:
+        return self.transform(decode(image) if isinstance(image, (bytes, bytearray)) else image)
+
+    def _prepared(self, images: Sequence[Image.Image | bytes]) -> list[torch.Tensor]:
+        """Decode and preprocess in `threads` threads (Pillow and torch release the GIL): with a GPU, this host-side
+        work, not the forward pass, bounds the throughput."""
+        if self.threads == 1 or len(images) < 2:
+            return [self._prepare(image) for image in images]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="spinebench-preprocess")
+        return list(self._pool.map(self._prepare, images))
 
 
 def check_model_name(name: str) -> None:
@@ -253,7 +267,7 @@ def embed(encoder: ImageEncoder, cache: EmbeddingCache | None, items: Iterable[t
         identity = f"{encoder.identity}|batch:{hashlib.sha256(''.join(unique).encode()).hexdigest()[:16]}"
         vectors = cache.get_many(identity, list(unique))
         if len(vectors) < len(unique):
-            vectors = dict(zip(unique, encoder.encode([decode(data) for data in unique.values()])))
+            vectors = dict(zip(unique, encoder.encode(list(unique.values()))))
             cache.put_many(identity, vectors)
         for (image_id, _), digest in zip(chunk, digests):
             yield image_id, vectors[digest]

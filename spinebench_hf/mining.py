@@ -1,13 +1,17 @@
 """Diagnosis distractors by image similarity (SPEC §4; seed appendix B).
 
-Per disease, a library of up to 200 images is sampled with an RNG seeded by (seed, disease). Every image's
-embedding is compared by cosine similarity with the whole library in one matrix product (in row chunks, so memory
-stays flat), the image itself is excluded, and the similarities are averaged per disease. The distractors are the
-most similar diseases that are neither the truth, nor Healthy, nor present on the image.
+Per disease, a library of up to 200 images is sampled with an RNG seeded by (seed, disease). An image's similarity
+to a disease is its mean cosine similarity to that disease's library, the image itself excluded. The distractors
+are the most similar diseases that are neither the truth, nor Healthy, nor present on the image.
+
+The mean of the dot products with a library is the dot product with the library's mean, so one (N, D) x (D, 11)
+product in float64 gives every image's similarities: about 200x less work than comparing with each library image,
+and more exact.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +21,7 @@ from .labels import DISEASES
 from .seeding import rng_for
 
 LIBRARY_SIZE = 200
-_CHUNK_ROWS = 4096
+_CHUNK_ROWS = 8192
 
 
 @dataclass(frozen=True)
@@ -45,26 +49,20 @@ def disease_similarity(ids: Sequence[str], vectors: np.ndarray, library: Library
     """(N, 11) mean cosine similarity of each image to each disease's library, itself excluded; NaN where a
     disease has no library (or only the image itself). `vectors` rows are L2-normalised, aligned with `ids`."""
     row_of = {image_id: i for i, image_id in enumerate(ids)}
-    columns = library.columns()
-    library_vectors = vectors[[row_of[image_id] for _, image_id in columns]].astype(np.float32)
-    present = [DISEASES.index(d) for d in DISEASES if d in library.members]  # contiguous column groups
-    sizes = np.array([len(library.members[DISEASES[i]]) for i in present], dtype=np.int64)
-    group_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
-    column_group = np.repeat(present, sizes)
-    self_columns: dict[int, list[int]] = {}
-    for column, (_, image_id) in enumerate(columns):
-        self_columns.setdefault(row_of[image_id], []).append(column)
-
-    sums = np.zeros((len(ids), len(DISEASES)))
+    library_sums = np.zeros((len(DISEASES), vectors.shape[1]))
     counts = np.zeros((len(ids), len(DISEASES)))
-    counts[:, present] = sizes
-    for start in range(0, len(ids) if present else 0, _CHUNK_ROWS):
-        block = vectors[start : start + _CHUNK_ROWS].astype(np.float32) @ library_vectors.T
-        sums[start : start + len(block), present] = np.add.reduceat(block.astype(np.float64), group_starts, axis=1)
-        for row in range(start, start + len(block)):
-            for column in self_columns.get(row, ()):
-                sums[row, column_group[column]] -= block[row - start, column]
-                counts[row, column_group[column]] -= 1
+    for column, disease in enumerate(DISEASES):
+        rows = [row_of[image_id] for image_id in library.members.get(disease, ())]
+        library_sums[column] = vectors[rows].astype(np.float64).sum(axis=0)
+        counts[:, column] = len(rows)
+    sums = np.empty((len(ids), len(DISEASES)))
+    for start in range(0, len(ids), _CHUNK_ROWS):  # float64 copies of a chunk only: memory stays flat
+        sums[start : start + _CHUNK_ROWS] = vectors[start : start + _CHUNK_ROWS].astype(np.float64) @ library_sums.T
+    for column, disease in enumerate(DISEASES):
+        for image_id in library.members.get(disease, ()):
+            own = vectors[row_of[image_id]].astype(np.float64)
+            sums[row_of[image_id], column] -= own @ own
+            counts[row_of[image_id], column] -= 1
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
@@ -72,8 +70,10 @@ def disease_similarity(ids: Sequence[str], vectors: np.ndarray, library: Library
 def rank_distractors(similarity: np.ndarray, excluded: set[str], count: int, seed: int, item_id: str) -> list[tuple[str, float]]:
     """The `count` most similar diseases not in `excluded` (ties broken in canonical order). Diseases without a
     library follow, in an order drawn from (seed, item id), with similarity NaN — only small builds need them."""
-    allowed = [(d, float(s)) for d, s in zip(DISEASES, similarity) if d not in excluded]
-    ranked = sorted((pair for pair in allowed if not np.isnan(pair[1])), key=lambda p: -p[1])
-    unranked = [pair for pair in allowed if np.isnan(pair[1])]
+    allowed = [(d, s) for d, s in zip(DISEASES, np.asarray(similarity, dtype=float).tolist()) if d not in excluded]
+    ranked = sorted((pair for pair in allowed if not math.isnan(pair[1])), key=lambda p: -p[1])
+    if len(ranked) >= count:
+        return ranked[:count]
+    unranked = [pair for pair in allowed if math.isnan(pair[1])]
     order = rng_for(seed, "unranked-distractors", item_id).permutation(len(unranked))
     return (ranked + [unranked[i] for i in order])[:count]

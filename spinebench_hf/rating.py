@@ -14,7 +14,6 @@ import html
 from pathlib import Path
 
 import krippendorff
-import numpy as np
 import pandas as pd
 
 from .errors import SpineBenchError

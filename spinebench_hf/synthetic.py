@@ -371,18 +371,21 @@ SAMPLE_ARCHIVES = {  # source -> (archive name, wrapper folder), as the real dow
 }
 
 
-def write_samples(output: Path, *, seed: int = 0, per_source: int = 24) -> dict[str, Path]:
-    """Write one sample of each source as the user downloads it; returns source -> path to give the reader."""
+def write_samples(output: Path, *, seed: int = 0, per_source: int = 24,
+                  size: tuple[int, int] | None = None) -> dict[str, Path]:
+    """Write one sample of each source as the user downloads it; returns source -> path to give the reader.
+    `size` (rows, columns) replaces every source's small default image size."""
     output = Path(output)
     cases = sample_cases(seed, per_source)
+    sized = {"size": size} if size else {}
     writers = {"buu": write_buu, "csxa": write_csxa, "rsna": write_rsna, "vindr": write_vindr}
     paths = {}
     for source, (name, wrapper) in SAMPLE_ARCHIVES.items():
         if source == "csxa":
-            paths[source] = write_csxa(output / name, cases["csxa"], zipped=True, seed=seed)
+            paths[source] = write_csxa(output / name, cases["csxa"], zipped=True, seed=seed, **sized)
             continue
         staging = output / f".{source}-staging"
-        writers[source](staging, cases[source], seed=seed)
+        writers[source](staging, cases[source], seed=seed, **sized)
         paths[source] = pack(staging, output / name, wrapper=wrapper)
         shutil.rmtree(staging)
     return paths

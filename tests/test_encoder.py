@@ -6,6 +6,7 @@ real ViT-B-16-SigLIP2 once with random weights (about 8 s) to pin the preprocess
 
 import io
 import json
+import threading
 from itertools import islice
 from pathlib import Path
 
@@ -81,6 +82,16 @@ def test_same_seed_same_weights_and_bytes_other_seed_differs(tiny):
     assert other.weight_hash != tiny.weight_hash
     assert not np.allclose(other.encode(images), tiny.encode(images))
     assert tiny.identity == f"{TINY}|random|{tiny.weight_hash[:16]}" and tiny.name == TINY and tiny.weights == "random"
+
+
+def test_threaded_preprocessing_gives_the_same_bytes_as_one_thread(tiny, monkeypatch):
+    images = [picture(i, (50 + 7 * i, 30)) for i in range(8)]
+    encoded = [png(image) for image in images]
+    threaded = ImageEncoder(TINY, weights="random", seed=0, batch_size=4, threads=3)
+    workers, prepare = set(), threaded._prepare
+    monkeypatch.setattr(threaded, "_prepare", lambda image: workers.add(threading.current_thread().name) or prepare(image))
+    assert threaded.encode(encoded).tobytes() == tiny.encode(encoded).tobytes() == tiny.encode(images).tobytes()
+    assert workers and all(name.startswith("spinebench-preprocess") for name in workers)
 
 
 def test_seeding_leaves_the_global_rng_alone():

@@ -12,7 +12,7 @@ from lighteval.models.model_output import ModelResponse
 from PIL import Image
 
 from spinebench_hf import lighteval_compat
-from spinebench_hf.harness import SpineBenchScore, reply_text, spinebench_doc, tasks_table
+from spinebench_hf.harness import SpineBenchScore, spinebench_doc, tasks_table
 from spinebench_hf.prompts import build_prompt
 
 ROOT = Path(__file__).resolve().parents[1]

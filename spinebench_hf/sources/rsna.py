@@ -12,7 +12,6 @@ localization. The unlabelled test studies are not used.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
