@@ -106,7 +106,7 @@ def git_commit() -> str:
 def table(headers: list[str], rows: list[list[object]]) -> str:
     def cell(value: object) -> str:
         if isinstance(value, float):
-            return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+            return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
         return f"{value:,}" if isinstance(value, int) else str(value)
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
