@@ -118,7 +118,7 @@ def main() -> None:
             f"{IMAGE_SIZE[0]}, tiny random encoder, --num-proc {args.num_proc}, cold cache then warm cache.\n\n"
             + table(["images", "questions", "cold build (s)", "ms per image", "warm rebuild (s)", "peak RSS (MiB)",
                      "warm peak RSS (MiB)"] + (["largest worker (MiB)"] if args.num_proc > 1 else []), rows)
-            + f"\n\nStages of the largest cold build, ms per image: "
+            + "\n\nStages of the largest cold build, ms per image: "
             + ", ".join(f"{name} {last['stage_s'][name] / last['images'] * 1e3:.1f}" for name in STAGES)
             + " (standardize_all and embed_all are small images and a tiny encoder here; (a) and (b) measure them "
             + "at full size). Before this change the shards were written from the memory-mapped Arrow cache "
