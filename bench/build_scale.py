@@ -32,7 +32,7 @@ def one_build(samples: Path, output: Path, cache: Path, num_proc: int) -> dict:
     sys.path.insert(0, str(BENCH.parent / "tests"))
     from tiny_clip import register_tiny_model
 
-    import spinebench_hf.build as build_module
+    import spinebench_hf.build.pipeline as build_module
     from spinebench_hf.cli import main as spinebench
 
     stage_s = time_stages(build_module)
@@ -52,14 +52,16 @@ def one_build(samples: Path, output: Path, cache: Path, num_proc: int) -> dict:
             "images": sum(source["images"] for source in report["sources"].values()), "questions": report["questions"]}
 
 
-STAGES = ("collect", "standardize_all", "embed_all", "make_items", "write_dataset")
+# label in the results -> the stage function in spinebench_hf/build/pipeline.py
+STAGES = {"collect": "read_all", "standardize_all": "standardize_all", "embed_all": "embed_all",
+          "make_items": "make_items", "write_dataset": "write_dataset"}
 
 
 def time_stages(module) -> dict[str, float]:
-    """Wrap the build's stage functions (looked up by name in build.py) so that each records its seconds."""
+    """Wrap the build's stage functions (looked up by name in the pipeline) so that each records its seconds."""
     stage_s: dict[str, float] = {}
-    for name in STAGES:
-        def timed(*args, _stage=getattr(module, name), _name=name, **kwargs):
+    for label, name in STAGES.items():
+        def timed(*args, _stage=getattr(module, name), _name=label, **kwargs):
             start = time.perf_counter()
             result = _stage(*args, **kwargs)
             stage_s[_name] = time.perf_counter() - start
@@ -94,7 +96,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000])
     parser.add_argument("--num-proc", type=int, default=1)
     args = parser.parse_args()
-    from spinebench_hf.synthetic import write_samples
+    from spinebench_hf.sources.synthetic import write_samples
 
     results = []
     for size in args.sizes:

@@ -28,9 +28,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import record, seconds, side_by_side, table, verdict  # noqa: E402
 
-from spinebench_hf.encoder import EmbeddingCache, ImageEncoder, RandomWeightsWarning, embed  # noqa: E402
+from spinebench_hf.embedding.encoder import EmbeddingCache, ImageEncoder, RandomWeightsWarning, embed  # noqa: E402
 from spinebench_hf.imaging import encode_png  # noqa: E402
-from spinebench_hf.synthetic import draw_spine, to_uint  # noqa: E402
+from spinebench_hf.sources.synthetic import draw_spine, to_uint  # noqa: E402
 
 GOAL = 0.9
 SIGLIP = {"image_mean": (0.5,) * 3, "image_std": (0.5,) * 3, "image_interpolation": "bicubic", "image_resize_mode": "squash"}

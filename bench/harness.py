@@ -31,9 +31,9 @@ import tiny_vlm  # noqa: E402
 os.environ.pop("SPINEBENCH_JUDGE", None)  # the rules only: a judge is a model call, not harness overhead
 from lighteval.models.model_output import ModelResponse  # noqa: E402
 
-from spinebench_hf.harness import SpineBenchScore, spinebench_doc  # noqa: E402
+from spinebench_hf.build.questions import DIAGNOSIS_QUESTIONS, LOCALIZATION_QUESTIONS  # noqa: E402
+from spinebench_hf.evaluation.lighteval_task import SpineBenchScore, spinebench_doc  # noqa: E402
 from spinebench_hf.parsing import extract_answer, parse_final_options  # noqa: E402
-from spinebench_hf.questions import DIAGNOSIS_QUESTIONS, LOCALIZATION_QUESTIONS  # noqa: E402
 
 OVERHEAD_GOAL, PARSER_GOAL = 0.01, 100_000
 DIAGNOSIS_OPTIONS = ["Osteophytes", "Healthy", "Spondylolisthesis", "Disc space narrowing", "Foraminal stenosis"]

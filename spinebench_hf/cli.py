@@ -10,31 +10,69 @@ from pathlib import Path
 
 from .errors import SpineBenchError
 from .imaging import DEFAULT_MAX_SIDE
-from .sources import READERS
+from .schema import SOURCE_NAMES
+from .settings import DEFAULT_DATA, DEFAULT_ENCODER, DEFAULT_ENCODER_WEIGHTS, DEFAULT_SEED, VARIABLES
 
 
+# --- options shared by several commands: each declared once -------------------------------------------------
 def source_options() -> argparse.ArgumentParser:
-    """--buu/--csxa/--rsna/--vindr, shared by every command that reads the archives."""
+    """--buu/--csxa/--rsna/--vindr and --cache-dir, for every command that reads the archives."""
+    from .sources import READERS
+
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("sources (at least one; a folder or the original archive file)")
     for name, reader in READERS.items():
         group.add_argument(f"--{name}", metavar="PATH", help=f"{reader.title} ({reader.homepage})")
-    parent.add_argument("--cache-dir", metavar="DIR", help="where tar archives are extracted and images and embeddings are cached (default ~/.cache/spinebench)")
+    parent.add_argument("--cache-dir", metavar="DIR", help="where tar archives are extracted and images and "
+                        "embeddings are cached (default ~/.cache/spinebench, or SPINEBENCH_CACHE)")
     return parent
 
 
+def add_seed(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"every random choice derives from it ({DEFAULT_SEED})")
+
+
+def add_output(parser: argparse.ArgumentParser, default: str, what: str) -> None:
+    parser.add_argument("--output", default=default, metavar="DIR", help=f"{what} (default ./{default})")
+
+
+def add_max_side(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE,
+                        help=f"longest side of a standardized image ({DEFAULT_MAX_SIDE})")
+
+
+def add_num_proc(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--num-proc", type=int, default=1,
+                        help="processes standardizing images (then, in a build, threads preprocessing them for the encoder)")
+
+
+def add_per_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--per-source", type=int, default=24, help="synthetic images per source (24)")
+
+
+def add_lighteval_outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="RESULTS_OR_DETAILS",
+                        help="lighteval output folders, results_*.json files or details parquet files")
+
+
 def given_sources(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
-    paths = {name: getattr(args, name) for name in READERS if getattr(args, name)}
+    paths = {name: getattr(args, name) for name in SOURCE_NAMES if getattr(args, name, None)}
     if not paths:
-        parser.error("give at least one source: " + ", ".join(f"--{name} PATH" for name in READERS))
+        parser.error("give at least one source: " + ", ".join(f"--{name} PATH" for name in SOURCE_NAMES))
     return paths
 
 
+# --- commands -----------------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .scan import scan
+    from .settings import cache_dir
+    from .sources.scan import scan
 
-    report = scan(given_sources(args, parser), decode=args.decode, max_side=args.max_side,
-                  cache_dir=args.cache_dir, progress=True)
+    report = scan(given_sources(args, parser), cache_dir=args.cache_dir)
+    if args.decode:  # the build's own standardization stage: a later build finds these images cached
+        from .build.standardize import standardize_all
+
+        images = (Path(args.cache_dir) if args.cache_dir else cache_dir()) / "images"
+        standardize_all(report, images, args.max_side, args.num_proc, progress=True)
     diseases, skips = report.disease_counts(), report.skip_counts()
     for source in sorted(set(diseases) | set(skips)):
         total = sum(1 for r in report.records if r.source == source)
@@ -52,7 +90,7 @@ def cmd_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .build import BuildOptions, build
+    from .build.pipeline import BuildOptions, build
 
     options = BuildOptions(
         sources=given_sources(args, parser), output=Path(args.output), seed=args.seed, encoder=args.encoder,
@@ -69,20 +107,21 @@ def cmd_build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_push(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .push import push
+    from .build.push import push
 
     print(push(args.folder, args.repo_id, public=args.public, allow_restricted_sources=args.allow_restricted_sources))
     return 0
 
 
 def run_lighteval(lighteval_args: list[str]) -> int:
-    """`spinebench eval ...` = `lighteval ...` with lighteval_compat's fixes (also where no startup hook is installed)."""
-    from .lighteval_compat import install
+    """`spinebench eval ...` = `lighteval ...` with this project's lighteval fixes applied in this process."""
+    from .evaluation.lighteval_fixes import fix_vlm_backend, stub_offline_downloads
 
-    install()
+    stub_offline_downloads()
+    fix_vlm_backend()
     if "--circular" in lighteval_args:  # ours, not lighteval's: write the rotations, then ask them
-        from .harness import data_path
-        from .robustness import write_rotations
+        from .evaluation.variants import write_rotations
+        from .settings import data_path
 
         lighteval_args = [a for a in lighteval_args if a != "--circular"]
         print(f"circular evaluation: rotated questions in {write_rotations(data_path())}", file=sys.stderr)
@@ -109,34 +148,36 @@ def cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_model_file(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .demo import model_file
+    from .evaluation.lighteval_models import model_file
 
     print(model_file(args.name))
     return 0
 
 
 def cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .report import paper_table, write_report
-    from .results import load_records
+    from .report.details import scored_questions
+    from .report.tables import paper_table, write_report
 
-    records = load_records(args.paths)
-    report = write_report(records, args.output)
-    print(paper_table(records))
+    scored = scored_questions(args.paths)
+    report = write_report(scored, args.output)
+    print(paper_table(scored))
     print(f"\nbreakdowns, confidence intervals, confusion matrices and plots: {report}")
     return 0
 
 
 def cmd_rating_sheet(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .rating import read_details, sample_replies, write_sheet
+    from .report.details import read_details
+    from .report.rating import rating_rows, sample_replies, write_sheet
 
-    files = write_sheet(sample_replies(read_details(args.paths), args.per_task, args.seed), args.output)
+    details = rating_rows(read_details(args.paths, images=True))
+    files = write_sheet(sample_replies(details, args.per_task, args.seed), args.output)
     print(f"rate {files['html']} in {files['sheet']} (a copy per rater); keep {files['key']} for the summary")
     return 0
 
 
 def cmd_rating_summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .rating import read_sheets, summarize
-    from .report import frame_markdown
+    from .report.rating import read_sheets, summarize
+    from .report.tables import frame_markdown
 
     means, agreement = summarize(read_sheets(args.sheets, args.key))
     print("Mean score (1-5) per model, task and criterion:\n" + frame_markdown(means))
@@ -145,17 +186,17 @@ def cmd_rating_summary(args: argparse.Namespace, parser: argparse.ArgumentParser
 
 
 def cmd_compare_encoders(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .compare import compare_encoders
-    from .report import frame_markdown
+    from .report.encoders import compare_encoders
+    from .report.tables import frame_markdown
 
     summary = compare_encoders(args.data, args.encoder, args.output, limit=args.limit, seed=args.seed)
     print(frame_markdown(summary))
-    print(f"\nper-image similarities and hard negatives (the seed's Table 6): {Path(args.output) / 'similarity.csv'}")
+    print(f"\nper-image similarities and hard negatives (the paper's Table 6): {Path(args.output) / 'similarity.csv'}")
     return 0
 
 
 def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .synthetic import write_samples
+    from .sources.synthetic import write_samples
 
     paths = write_samples(Path(args.output), seed=args.seed, per_source=args.per_source)
     print("Synthetic sample archives (drawn images, not patient data):")
@@ -164,27 +205,34 @@ def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spinebench", description="SpineBench (arXiv 2510.12267) from your own archives")
+    parser = argparse.ArgumentParser(
+        prog="spinebench", description="SpineBench (arXiv 2510.12267) from your own archives",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="environment:\n" + "\n".join(f"  {name:<32} {what}" for name, what in VARIABLES.items()))
     commands = parser.add_subparsers(dest="command", required=True)
+
     scan = commands.add_parser("scan", parents=[source_options()],
                                help="read the source archives and report what would be used and skipped")
-    scan.add_argument("--decode", action="store_true", help="also decode and standardize every image (slow)")
-    scan.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE)
+    scan.add_argument("--decode", action="store_true",
+                      help="also decode and standardize every image, as the build does (and into its cache)")
+    add_max_side(scan)
+    add_num_proc(scan)
     scan.add_argument("--report", metavar="FILE.json", help="write every skip with its reason")
     scan.set_defaults(run=cmd_scan)
+
     build = commands.add_parser("build", parents=[source_options()], help="build the SpineBench dataset folder")
-    build.add_argument("--output", default="spinebench", help="the dataset folder to write (default ./spinebench)")
-    build.add_argument("--seed", type=int, default=0)
-    build.add_argument("--encoder", default="ViT-B-16-SigLIP2", help="open_clip model for the distractor mining")
-    build.add_argument("--encoder-weights", default="webli",
+    add_output(build, DEFAULT_DATA, "the dataset folder to write")
+    add_seed(build)
+    build.add_argument("--encoder", default=DEFAULT_ENCODER, help="open_clip model for the distractor mining")
+    build.add_argument("--encoder-weights", default=DEFAULT_ENCODER_WEIGHTS,
                        help="webli (Hugging Face cache), random (seeded; offline tests only), or a weights FILE")
-    build.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE)
-    build.add_argument("--num-proc", type=int, default=1,
-                       help="processes standardizing images, then threads preprocessing them for the encoder")
+    add_max_side(build)
+    add_num_proc(build)
     build.add_argument("--limit-per-source", type=int, metavar="N", help="use at most N images per source")
     build.add_argument("--batch-size", type=int, default=32, help="embedding batch size")
     build.add_argument("--device", help="cuda / cpu (default: cuda when available)")
     build.set_defaults(run=cmd_build)
+
     push = commands.add_parser("push", help="upload a built folder to the Hugging Face Hub (private by default)")
     push.add_argument("folder")
     push.add_argument("--repo-id", required=True, metavar="ORG/NAME")
@@ -192,45 +240,54 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--allow-restricted-sources", action="store_true",
                       help="allow a public upload holding BUU, RSNA or VinDr images (their licences forbid it)")
     push.set_defaults(run=cmd_push)
+
     evaluate = commands.add_parser(
         "eval", add_help=False, help="lighteval's CLI with this project's fixes applied: spinebench eval accelerate ...")
     evaluate.add_argument("lighteval_args", nargs=argparse.REMAINDER)
     evaluate.set_defaults(run=cmd_eval)
+
     demo = commands.add_parser("demo", help="offline, on synthetic archives: build, evaluate the baselines, print the table")
-    demo.add_argument("--output", default="spinebench-demo")
-    demo.add_argument("--per-source", type=int, default=24)
-    demo.add_argument("--seed", type=int, default=0)
+    add_output(demo, "spinebench-demo", "archives, dataset, lighteval runs and the table")
+    add_per_source(demo)
+    add_seed(demo)
     demo.set_defaults(run=cmd_demo)
+
     report = commands.add_parser("report", help="paper table, breakdowns, CIs, confusion, plots from lighteval output")
-    report.add_argument("paths", nargs="+", metavar="RESULTS_OR_DETAILS",
-                        help="lighteval output folders, results_*.json files or details parquet files")
-    report.add_argument("--output", default="spinebench-report")
+    add_lighteval_outputs(report)
+    add_output(report, "spinebench-report", "the report folder")
     report.set_defaults(run=cmd_report)
-    sheet = commands.add_parser("rating-sheet", help="sample replies for clinicians to rate (seed appendix D)")
-    sheet.add_argument("paths", nargs="+", metavar="RESULTS_OR_DETAILS")
-    sheet.add_argument("--output", default="spinebench-rating")
+
+    sheet = commands.add_parser("rating-sheet", help="sample replies for clinicians to rate (the paper's appendix D)")
+    add_lighteval_outputs(sheet)
+    add_output(sheet, "spinebench-rating", "the sheet, its page and the key")
     sheet.add_argument("--per-task", type=int, default=10)
-    sheet.add_argument("--seed", type=int, default=0)
+    add_seed(sheet)
     sheet.set_defaults(run=cmd_rating_sheet)
+
     summary = commands.add_parser("rating-summary", help="mean ratings and inter-rater agreement from filled sheets")
     summary.add_argument("sheets", nargs="+")
     summary.add_argument("--key", required=True, help="key.csv written with the sheet")
     summary.set_defaults(run=cmd_rating_summary)
-    compare = commands.add_parser("compare-encoders", help="the seed's Table 6 for any open_clip encoders")
+
+    compare = commands.add_parser("compare-encoders", help="the paper's Table 6 for any open_clip encoders")
     compare.add_argument("data", help="a folder written by spinebench build")
     compare.add_argument("--encoder", action="append", required=True, metavar="NAME[:WEIGHTS]",
                          help="open_clip model and weights (webli, random or a file); repeat to compare")
-    compare.add_argument("--output", default="spinebench-encoders")
+    add_output(compare, "spinebench-encoders", "similarities, hard negatives and the summary")
     compare.add_argument("--limit", type=int, help="use the first N diagnosis questions")
-    compare.add_argument("--seed", type=int, default=0)
+    add_seed(compare)
     compare.set_defaults(run=cmd_compare_encoders)
+
+    from .evaluation.lighteval_models import MODEL_FILES
+
     model = commands.add_parser("model-file", help="the file to give `lighteval custom NAME FILE TASKS`")
-    model.add_argument("name", choices=["random_baseline", "healthy_baseline", "nearest_neighbour", "openai_chat"])
+    model.add_argument("name", choices=MODEL_FILES)
     model.set_defaults(run=cmd_model_file)
+
     samples = commands.add_parser("samples", help="write small synthetic archives in the four real formats")
-    samples.add_argument("--output", default="spinebench-samples")
-    samples.add_argument("--seed", type=int, default=0)
-    samples.add_argument("--per-source", type=int, default=24)
+    add_output(samples, "spinebench-samples", "the archives")
+    add_seed(samples)
+    add_per_source(samples)
     samples.set_defaults(run=cmd_samples)
     return parser
 

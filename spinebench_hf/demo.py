@@ -10,27 +10,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 
-from .build import BuildOptions, build
+from .build.pipeline import BuildOptions, build
 from .errors import SpineBenchError
-from .report import paper_table
-from .results import load_records
-from .synthetic import write_samples
+from .evaluation.lighteval_models import model_file
+from .report.details import scored_questions
+from .report.tables import paper_table
+from .sources.synthetic import write_samples
 
 DEMO_ENCODER = "ViT-B-32-SigLIP2-256"  # the smallest SigLIP2: the demo's 2-core budget, same code path as B/16
 TASKS = "spinebench:diagnosis|0,spinebench:localization|0"
 BASELINES = {"random": "random_baseline", "healthy": "healthy_baseline", "nearest-neighbour": "nearest_neighbour"}
-MODEL_FILES = ("random_baseline", "healthy_baseline", "nearest_neighbour", "openai_chat")
 BANNER = "SYNTHETIC DATA: drawn images and random-weight distractors; these numbers are not medical results."
-
-
-def model_file(name: str) -> Path:
-    """The path to give `lighteval custom NAME PATH TASKS` for one of this package's model files."""
-    if name not in MODEL_FILES:
-        raise ValueError(f"unknown model file {name!r}; expected one of {list(MODEL_FILES)}")
-    return Path(str(resources.files("spinebench_hf.lighteval_models").joinpath(f"{name}.py")))
 
 
 def evaluate(label: str, file: str, data: Path, output: Path) -> Path:
@@ -38,7 +30,7 @@ def evaluate(label: str, file: str, data: Path, output: Path) -> Path:
     env = dict(os.environ, SPINEBENCH_DATA=str(data), SPINEBENCH_ENCODER=DEMO_ENCODER,
                SPINEBENCH_ENCODER_WEIGHTS="random", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
     command = [sys.executable, "-m", "spinebench_hf.cli", "eval", "custom", label, str(model_file(file)), TASKS,
-               "--custom-tasks", "spinebench_hf.harness", "--output-dir", str(output), "--save-details"]
+               "--custom-tasks", "spinebench_hf.evaluation.lighteval_task", "--output-dir", str(output), "--save-details"]
     output.mkdir(parents=True, exist_ok=True)
     with open(output / "lighteval.log", "w") as log:
         done = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -56,6 +48,6 @@ def run_demo(output: Path, *, per_source: int = 24, seed: int = 0) -> str:
                        max_side=256, cache_dir=output / "cache", progress=True))
     for label, file in BASELINES.items():
         evaluate(label, file, data, output / "results" / label)
-    table = paper_table(load_records([output / "results"]))
+    table = paper_table(scored_questions([output / "results"]))
     (output / "results.md").write_text(f"{BANNER}\n\n{table}\n")
     return table

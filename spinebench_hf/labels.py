@@ -1,4 +1,4 @@
-"""The canonical vocabulary: 11 diseases + Healthy (seed Table 5) and the five lumbar disc levels."""
+"""The canonical vocabulary: 11 diseases + Healthy (the paper's Table 5) and the five lumbar disc levels."""
 
 from collections.abc import Iterable
 

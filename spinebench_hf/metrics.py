@@ -7,6 +7,15 @@ from collections.abc import Sequence
 
 Letters = Sequence[str] | None
 
+# What each task reports per sample (and averages): acc is the paper's protocol (the rules, then the judge when one
+# is configured); acc_rules the rules alone; format_compliance read from the contract marker; judge_rescue read by
+# the judge only.
+METRIC_NAMES = {
+    "diagnosis": ("acc", "acc_rules", "format_compliance", "judge_rescue"),
+    "localization": ("acc", "acc_rules", "precision", "recall", "f1", "jaccard", "format_compliance", "judge_rescue"),
+}
+SCORE_NAMES = tuple(dict.fromkeys(METRIC_NAMES["localization"] + METRIC_NAMES["diagnosis"]))
+
 
 def score_diagnosis(pred: Letters, gold: Sequence[str]) -> float:
     """1.0 when the prediction is exactly the one gold letter (two letters for one answer are wrong)."""

@@ -2,7 +2,7 @@
 
 The figures end with `<image>`, which marks where the image goes: the image is attached after the text by the
 model backend (lighteval puts text before images), so it is not written into the text, where a processor would
-read it as an image token. One quirk of the seed text is normalised: Figure 9 has a stray `"` after
+read it as an image token. One quirk of the appendix text is normalised: Figure 9 has a stray `"` after
 "chosen answer).", which is dropped.
 """
 

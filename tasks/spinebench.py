@@ -21,8 +21,7 @@ paper:
 https://arxiv.org/abs/2510.12267
 """
 
-from spinebench_hf.lighteval_compat import install
+from spinebench_hf.evaluation.lighteval_fixes import fix_vlm_backend
+from spinebench_hf.evaluation.lighteval_task import TASKS_TABLE  # noqa: F401  (what lighteval reads)
 
-install()  # no-op where the startup hook already did it
-
-from spinebench_hf.harness import TASKS_TABLE  # noqa: E402,F401
+fix_vlm_backend()  # lighteval 0.13's VLM backend: text shape, data-parallel gather (version-gated)

@@ -3,13 +3,13 @@ import tarfile
 import zipfile
 
 import pytest
-
 from conftest import read_all
-from spinebench_hf.archive import open_tree
+
 from spinebench_hf.errors import ImageError, SourceFormatError
-from spinebench_hf.records import UNSAFE_MEMBER
 from spinebench_hf.sources import BuuReader
-from spinebench_hf.synthetic import BuuCase, pack, write_buu
+from spinebench_hf.sources.archive import open_tree
+from spinebench_hf.sources.records import UNSAFE_MEMBER
+from spinebench_hf.sources.synthetic import BuuCase, pack, write_buu
 
 
 def buu_members(tmp_path):

@@ -5,14 +5,15 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from spinebench_hf.baselines import (
+from spinebench_hf.embedding.mining import Library, library_similarity
+from spinebench_hf.evaluation.baselines import (
     SUBSETS,
-    class_similarity,
     healthy_letters,
     most_common_answer,
     nearest_letters,
     random_letters,
 )
+from spinebench_hf.labels import CLASS_NAMES
 from spinebench_hf.metrics import score_diagnosis, score_localization
 
 
@@ -38,9 +39,10 @@ def test_healthy_baseline():
 
 
 def test_nearest_neighbour_rules():
-    library = {"Healthy": (["a", "b"], np.array([[1.0, 0.0], [0.0, 1.0]])),
-               "Osteophytes": (["c"], np.array([[0.6, 0.8]]))}
-    similarity = class_similarity(np.array([1.0, 0.0]), library, image_id="a")  # "a" itself is left out
+    library = Library({"Healthy": ("a", "b"), "Osteophytes": ("c",)})
+    vectors = {"a": np.array([1.0, 0.0]), "b": np.array([0.0, 1.0]), "c": np.array([0.6, 0.8])}
+    row = library_similarity(["a"], vectors["a"][None, :], library, vectors, CLASS_NAMES)[0]  # "a" itself is left out
+    similarity = {name: value for name, value in zip(CLASS_NAMES, row) if not np.isnan(value)}
     assert similarity == pytest.approx({"Healthy": 0.0, "Osteophytes": 0.6})
     assert nearest_letters(["Healthy", "x", "Osteophytes", "y", "z"], similarity) == ("C",)
     assert nearest_letters(["x", "y", "z", "u", "v"], similarity) == ()

@@ -9,14 +9,14 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pytest
-
-from spinebench_hf.build import BuildOptions, build
-from spinebench_hf.encoder import ImageEncoder, embed
-from spinebench_hf.labels import CLASS_NAMES, DISEASES, HEALTHY, LEVELS
-from spinebench_hf.questions import LETTERS
-from spinebench_hf.subset import SUB_SIZES, balanced_quotas
-from spinebench_hf.synthetic import write_samples
 from tiny_clip import register_tiny_model
+
+from spinebench_hf.build.pipeline import BuildOptions, build
+from spinebench_hf.build.subset import SUB_SIZES, balanced_quotas
+from spinebench_hf.embedding.encoder import ImageEncoder, embed
+from spinebench_hf.labels import CLASS_NAMES, DISEASES, HEALTHY, LEVELS
+from spinebench_hf.prompts import LETTERS
+from spinebench_hf.sources.synthetic import write_samples
 
 PER_SOURCE = 14
 
@@ -124,6 +124,7 @@ def test_report_accounts_for_every_source_row(built):
     assert datasets.get_dataset_config_names(str(built["options"].output)) == ["diagnosis", "localization"]
 
 
+@pytest.mark.slow
 def test_two_builds_are_byte_identical_wherever_the_archives_lie(built, tmp_path):
     """Archives moved, a fresh cache, images decoded in 2 processes: the same bytes."""
     moved = {}
@@ -140,3 +141,20 @@ def test_two_builds_are_byte_identical_wherever_the_archives_lie(built, tmp_path
     for name in report["files"]:
         first = (built["options"].output / name).read_bytes()
         assert hashlib.sha256((options.output / name).read_bytes()).hexdigest() == hashlib.sha256(first).hexdigest()
+
+
+def test_the_stored_source_encoding_does_not_follow_the_readers(monkeypatch):
+    """The `source` ClassLabel names are fixed in the schema: adding a reader (here, before the others) changes
+    neither the stored names nor their order, so older datasets and results decode as they were written."""
+    from spinebench_hf import schema, sources
+    from spinebench_hf.sources.base import SourceReader
+
+    before = schema.features()["source"].names
+
+    class NewReader(SourceReader):
+        name = "aaa-new"
+
+    monkeypatch.setattr(sources, "READERS", {"aaa-new": NewReader, **sources.READERS})
+    assert schema.features()["source"].names == before == ["buu", "csxa", "rsna", "vindr"]
+    assert list(sources.READERS)[0] == "aaa-new"
+    assert set(sources.READERS) - {"aaa-new"} <= set(schema.SOURCE_NAMES)  # every real reader has its stored name

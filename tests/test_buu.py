@@ -1,11 +1,11 @@
 import pytest
-
 from conftest import FORMS, in_form, read_all
+
 from spinebench_hf.errors import SourceFormatError
-from spinebench_hf.records import BAD_ANNOTATION, BAD_NAME, ORPHAN_ANNOTATION, ORPHAN_IMAGE, LevelFinding
 from spinebench_hf.sources import BuuReader
 from spinebench_hf.sources.buu import parse_endplates, slip_levels
-from spinebench_hf.synthetic import BuuCase, endplate_rows, write_buu
+from spinebench_hf.sources.records import BAD_ANNOTATION, BAD_NAME, ORPHAN_ANNOTATION, ORPHAN_IMAGE, LevelFinding
+from spinebench_hf.sources.synthetic import BuuCase, endplate_rows, write_buu
 
 LA_L4_SLIP = tuple(3 if i == 6 else 0 for i in range(11))  # code on L4a
 LA_L5_S1 = tuple(1 if i in (8, 10) else 0 for i in range(11))  # L5a and S1a

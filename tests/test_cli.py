@@ -2,8 +2,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from spinebench_hf.cli import main
-from spinebench_hf.synthetic import write_samples
+from spinebench_hf.sources.synthetic import write_samples
 
 
 def test_samples_then_scan_every_source(tmp_path, capsys, monkeypatch):
@@ -21,6 +23,7 @@ def test_samples_then_scan_every_source(tmp_path, capsys, monkeypatch):
     assert [s["kind"] for s in skips] == ["dropped-label"]  # the sample's one "Surgical implant" image
 
 
+@pytest.mark.slow
 def test_wrong_source_is_an_error_without_traceback(tmp_path):
     paths = write_samples(tmp_path, per_source=6)
     result = subprocess.run([sys.executable, "-m", "spinebench_hf.cli", "scan", "--vindr", str(paths["csxa"])],
@@ -31,8 +34,6 @@ def test_wrong_source_is_an_error_without_traceback(tmp_path):
 
 
 def test_scan_needs_a_source(capsys):
-    import pytest
-
     with pytest.raises(SystemExit) as exit_info:
         main(["scan"])
     assert exit_info.value.code == 2

@@ -3,12 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from tiny_clip import register_tiny_model
 
 from spinebench_hf.cli import main
-from spinebench_hf.compare import separation
 from spinebench_hf.labels import DISEASES
-from test_lighteval_e2e import setup  # noqa: F401  (the built fixture dataset)
-from tiny_clip import register_tiny_model
+from spinebench_hf.report.encoders import separation
 
 
 def test_separation_summary():
@@ -21,10 +20,11 @@ def test_separation_summary():
     assert result["margin"] == pytest.approx(np.mean([0.4, 0.4, -0.1]))
 
 
-def test_compare_two_encoders(setup, tmp_path, capsys):  # noqa: F811
+@pytest.mark.slow
+def test_compare_two_encoders(built, tmp_path, capsys):
     tiny = register_tiny_model()
     with pytest.warns(UserWarning):
-        assert main(["compare-encoders", str(setup / "data"), "--encoder", f"{tiny}:random",
+        assert main(["compare-encoders", str(built / "data"), "--encoder", f"{tiny}:random",
                      "--encoder", "ViT-B-32-SigLIP2-256:random", "--limit", "12", "--output", str(tmp_path)]) == 0
     assert "own_top1" in capsys.readouterr().out
     table = pd.read_csv(tmp_path / "similarity.csv")

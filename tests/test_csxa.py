@@ -1,8 +1,9 @@
 import pytest
-
 from conftest import FORMS, in_form, read_all
+
 from spinebench_hf.errors import SourceFormatError
-from spinebench_hf.records import (
+from spinebench_hf.sources import CsxaReader
+from spinebench_hf.sources.records import (
     AMBIGUOUS_LABEL,
     BAD_ANNOTATION,
     DUPLICATE_LANDMARK,
@@ -12,8 +13,7 @@ from spinebench_hf.records import (
     ORPHAN_IMAGE,
     UNKNOWN_LABEL,
 )
-from spinebench_hf.sources import CsxaReader
-from spinebench_hf.synthetic import CSXA_LANDMARKS, CsxaCase, write_csxa, write_csxa_workbook
+from spinebench_hf.sources.synthetic import CSXA_LANDMARKS, CsxaCase, write_csxa, write_csxa_workbook
 
 EXPECTED_RECORDS = {
     "0001035": "Cervical lordosis",
@@ -46,8 +46,9 @@ def write_fixture(root, zipped=False):
     (root / "datasets-PNG" / "0012050.png").unlink()
     (root / "datasets-JSON" / "0013050.json").write_text('{"not": "labelme"}')
     if zipped:  # as downloaded: the workbook beside datasets-PNG.zip and datasets-JSON.zip
-        from spinebench_hf.synthetic import write_zip
         import shutil
+
+        from spinebench_hf.sources.synthetic import write_zip
 
         for folder in ("datasets-PNG", "datasets-JSON"):
             members = {f"{folder}/{p.name}": p.read_bytes() for p in sorted((root / folder).iterdir())}

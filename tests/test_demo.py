@@ -2,8 +2,12 @@
 
 import re
 
+import pytest
+
 from spinebench_hf.cli import main
 from spinebench_hf.demo import BANNER
+
+pytestmark = pytest.mark.slow  # subprocesses / a whole run
 
 
 def test_demo_prints_the_paper_table_for_the_three_baselines(tmp_path, capsys):

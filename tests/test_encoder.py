@@ -18,15 +18,20 @@ import safetensors.torch
 import torch
 from huggingface_hub import constants as hub_constants
 from PIL import Image
-
-from spinebench_hf.encoder import (
-    EmbeddingCache, EncoderError, ImageEncoder, RandomWeightsWarning, content_digest, embed,
-)
-from spinebench_hf.errors import SpineBenchError
 from tiny_clip import register_tiny_model
 
+from spinebench_hf.embedding.encoder import (
+    EmbeddingCache,
+    EncoderError,
+    ImageEncoder,
+    RandomWeightsWarning,
+    content_digest,
+    embed,
+)
+from spinebench_hf.errors import SpineBenchError
+
 TINY = register_tiny_model()
-pytestmark = pytest.mark.filterwarnings("ignore::spinebench_hf.encoder.RandomWeightsWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::spinebench_hf.embedding.encoder.RandomWeightsWarning")
 
 
 def picture(seed: int, size: tuple[int, int] = (40, 24), mode: str = "RGB") -> Image.Image:

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from spinebench_hf.errors import ImageError, SourceFormatError
 from spinebench_hf.imaging import load_dicom
-from spinebench_hf.records import Record, Skip
 from spinebench_hf.sources import BuuReader, CsxaReader, RsnaReader, VindrReader
-from spinebench_hf.synthetic import (
+from spinebench_hf.sources.records import Record, Skip
+from spinebench_hf.sources.synthetic import (
     BuuCase,
     CsxaCase,
     RsnaSeries,

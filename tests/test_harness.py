@@ -1,25 +1,20 @@
 """The lighteval side: Docs, scoring, and lighteval 0.13's defects, each shown and fixed."""
 
-import os
-import subprocess
-import sys
 import textwrap
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, ROW, run_python, torchrun
 from lighteval.models.model_output import ModelResponse
-from PIL import Image
 
-from spinebench_hf import lighteval_compat
-from spinebench_hf.harness import SpineBenchScore, spinebench_doc, tasks_table
+from spinebench_hf.evaluation import lighteval_fixes
+from spinebench_hf.evaluation.lighteval_task import SpineBenchScore, spinebench_doc, tasks_table
 from spinebench_hf.prompts import build_prompt
 
-ROOT = Path(__file__).resolve().parents[1]
-ROW = {"id": "rsna/1/2/3/localization/spinal-canal-stenosis", "image_id": "rsna/1/2/3", "task": "localization",
-       "question": "What is the site of the disease in the spine?", "options": ["L2/L3", "L1/L2", "L5/S1", "L4/L5", "L3/L4"],
-       "answer": ["B", "D"], "source": 2, "disease": 4, "modality": "MRI", "study_id": "1",
-       "image": Image.new("RGB", (8, 8))}
+SPINEBENCH_TASKS = ("['spinebench:diagnosis', 'spinebench:diagnosis_blind', 'spinebench:diagnosis_circular', "
+                    "'spinebench:diagnosis_full', 'spinebench:localization', 'spinebench:localization_blind', "
+                    "'spinebench:localization_full']")
 
 
 def test_doc_carries_prompt_image_and_gold():
@@ -51,21 +46,38 @@ def test_task_table_names_and_splits():
     assert table["spinebench:localization"].hf_subset == "localization"
 
 
-# --- lighteval 0.13 defects -----------------------------------------------------------------------------
+# --- lighteval 0.13 defects: each shown, then fixed (by a pin or in-process) -------------------------------
 def test_fixes_are_for_the_pinned_version_only():
-    assert version("lighteval").startswith(lighteval_compat.FIXED_VERSIONS)  # else re-check every defect below
+    assert version("lighteval").startswith(lighteval_fixes.FIXED_VERSIONS)  # else re-check every defect below
 
 
-def test_defect_xxhash_refuses_str():
+@pytest.mark.slow
+def test_pins_keep_the_hub2_and_xxhash4_defects_away():
+    """huggingface_hub 2.x breaks lighteval's built-in mt_bench at import; xxhash 4.x refuses the str its details
+    logger hashes. pyproject pins both below those versions, so the registry loads and the logger hashes."""
     import xxhash
 
-    if int(version("xxhash").split(".")[0]) >= 4:
-        with pytest.raises(TypeError):
-            xxhash.xxh64("a query")  # what lighteval's details logger does with doc.query
-    module = type(sys)("fake_info_loggers")
-    module.xxhash = xxhash
-    lighteval_compat.encode_str_for_xxhash(module)
-    assert module.xxhash.xxh64("a query").hexdigest() == xxhash.xxh64(b"a query").hexdigest()
+    assert int(version("huggingface_hub").split(".")[0]) < 2 and int(version("xxhash").split(".")[0]) < 4
+    assert xxhash.xxh64("a query").hexdigest() == xxhash.xxh64(b"a query").hexdigest()
+    loaded = run_python("import lighteval.tasks.tasks.mt_bench.main")
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+
+
+REGISTRY = ("from spinebench_hf.evaluation.lighteval_fixes import stub_offline_downloads\n"
+            "if {stub}: stub_offline_downloads()\n"
+            "from lighteval.tasks.registry import Registry\n"
+            f"configs = Registry.load_all_task_configs(custom_tasks={str(ROOT / 'tasks' / 'spinebench.py')!r})\n"
+            "print(sorted(name for name in configs if name.startswith('spinebench')))")
+
+
+@pytest.mark.slow
+def test_defect_offline_registry_downloads_and_the_stub_fixes_it():
+    broken = run_python(REGISTRY.format(stub=False))
+    assert broken.returncode != 0 and "tinyBenchmarks" in broken.stderr
+    assert run_python(REGISTRY.format(stub=True), SPINEBENCH_NO_LIGHTEVAL_PATCHES="1").returncode != 0  # switched off
+    fixed = run_python(REGISTRY.format(stub=True))
+    assert fixed.returncode == 0, fixed.stderr[-2000:]
+    assert fixed.stdout.strip().splitlines()[-1] == SPINEBENCH_TASKS
 
 
 def test_defect_vlm_text_is_a_str():
@@ -76,46 +88,36 @@ def test_defect_vlm_text_is_a_str():
         return response.final_text
 
     assert post_process(ModelResponse(text="A C D B")) == ["A", " ", "C", " ", "D", " ", "B"]  # the defect
-    (fixed,) = lighteval_compat.listify_vlm_text([ModelResponse(text="<think>x</think>A C D B")])
+    (fixed,) = lighteval_fixes.listify_vlm_text([ModelResponse(text="<think>x</think>A C D B")])
     assert post_process(fixed) == ["A C D B"]
 
 
-def registry_run(disable: bool):
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1",
-               SPINEBENCH_NO_LIGHTEVAL_PATCHES="1" if disable else "0")
-    code = ("from lighteval.tasks.registry import Registry; "
-            f"configs = Registry.load_all_task_configs(custom_tasks={str(ROOT / 'tasks' / 'spinebench.py')!r}); "
-            "print(sorted(name for name in configs if name.startswith('spinebench')))")
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+@pytest.mark.slow
+def test_the_task_file_fixes_the_vlm_backend_in_its_own_process_only():
+    code = ("import runpy, sys\n"
+            "from lighteval.models.transformers import vlm_transformers_model as vlm\n"
+            "before = vlm.gather_object.__name__\n"
+            "runpy.run_path('tasks/spinebench.py')\n"
+            "print(before, vlm.gather_object.__name__, vlm.VLMTransformersModel.greedy_until.__wrapped__ is not None,\n"
+            "      'pydicom' in sys.modules, any(m.startswith(('spinebench_hf.sources', 'spinebench_hf.build')) for m in sys.modules))")
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["gather_object", "gather_without_padding", "True", "False", "False"]
+    untouched = run_python("from lighteval.models.transformers import vlm_transformers_model as vlm; "
+                       "print(vlm.gather_object.__name__)")
+    assert untouched.stdout.split() == ["gather_object"]  # nothing of ours runs where it was not asked for
+    switched_off = run_python(code.replace("print(before, ", "print(before, ").replace(
+        "vlm.VLMTransformersModel.greedy_until.__wrapped__ is not None", "True"), SPINEBENCH_NO_LIGHTEVAL_PATCHES="1")
+    assert switched_off.stdout.split()[:2] == ["gather_object", "gather_object"]
 
 
-def test_defects_offline_and_hub2_stop_the_registry_and_the_hook_fixes_them():
-    broken = registry_run(disable=True)
-    assert broken.returncode != 0
-    assert "tinyBenchmarks" in broken.stderr or "list_models() got an unexpected keyword" in broken.stderr
-    fixed = registry_run(disable=False)
-    assert fixed.returncode == 0, fixed.stderr[-2000:]
-    assert fixed.stdout.strip().splitlines()[-1] == (
-        "['spinebench:diagnosis', 'spinebench:diagnosis_blind', 'spinebench:diagnosis_circular', "
-        "'spinebench:diagnosis_full', 'spinebench:localization', 'spinebench:localization_blind', "
-        "'spinebench:localization_full']")
+def test_no_startup_hook_is_installed():
+    """The package installs no .pth of its own (an editable install's __editable__ file is setuptools' loader)."""
+    from importlib.metadata import files
 
-
-def test_defect_hub2_breaks_builtin_task_imports_and_the_registry_skips_them():
-    if int(version("huggingface_hub").split(".")[0]) >= 2:
-        code = "import lighteval.tasks.tasks.mt_bench.main"
-        env = dict(os.environ, SPINEBENCH_NO_LIGHTEVAL_PATCHES="1")
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
-        assert result.returncode != 0 and "list_models() got an unexpected keyword argument" in result.stderr
-    registry = type(sys)("fake_registry")
-
-    class Registry:
-        _extract_configs = staticmethod(lambda module: {"found": module.__name__})
-
-    registry.Registry = Registry
-    lighteval_compat.tolerate_broken_builtin_tasks(registry)
-    loaded = Registry._load_from_files([Path("utils.py"), Path("no_such_module_here.py")], "email")
-    assert loaded == {"found": "email.utils"}  # the module that cannot be imported is skipped, the others load
+    installed = [str(f) for f in files("spinebench-hf") or ()]
+    assert [f for f in installed if f.endswith(".pth") and not Path(f).name.startswith("__editable__")] == []
+    assert not any("lighteval_hook" in f for f in installed)
 
 
 GATHER_SCRIPT = textwrap.dedent("""
@@ -124,7 +126,7 @@ GATHER_SCRIPT = textwrap.dedent("""
     from accelerate import Accelerator
     from accelerate.utils import gather_object
     from torch.utils.data import DataLoader
-    from spinebench_hf.lighteval_compat import gather_without_padding
+    from spinebench_hf.evaluation.lighteval_fixes import gather_without_padding
     accelerator = Accelerator(cpu=True)
     loader = accelerator.prepare(DataLoader([f"r{i}" for i in range(5)], batch_size=2))  # pads the last batch
     plain, fixed = [], []
@@ -138,12 +140,7 @@ GATHER_SCRIPT = textwrap.dedent("""
 """)
 
 
-def torchrun(args, env=None, timeout=600):
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, ACCELERATE_USE_CPU="true", OMP_NUM_THREADS="1", **(env or {})))
-
-
+@pytest.mark.slow
 def test_defect_data_parallel_gather_keeps_padding(tmp_path):
     import json
 

@@ -1,13 +1,12 @@
 """The judge stage: strict verdicts, cached, recorded, never a guess; rule-only and judge-assisted scores both."""
 
 import pytest
+from conftest import ROW, ChatServer, completion
 from lighteval.models.model_output import ModelResponse
 
-from spinebench_hf import harness
-from spinebench_hf.harness import SpineBenchScore, spinebench_doc
-from spinebench_hf.judge import Judge, read_verdict
-from test_harness import ROW
-from test_openai_chat import ChatServer, completion
+from spinebench_hf.evaluation import lighteval_task
+from spinebench_hf.evaluation.judge import Judge, read_verdict
+from spinebench_hf.evaluation.lighteval_task import SpineBenchScore, spinebench_doc
 
 DIAGNOSIS_ROW = dict(ROW, task="diagnosis", id="vindr/x/diagnosis", answer=["C"],
                      options=["Osteophytes", "Disc space narrowing", "Healthy", "Foraminal stenosis", "Vertebral collapse"])
@@ -41,9 +40,9 @@ def judged(monkeypatch, tmp_path):
     monkeypatch.setenv("SPINEBENCH_JUDGE", "openai:judge-model")
     monkeypatch.setenv("SPINEBENCH_JUDGE_BASE", server.url)
     monkeypatch.setenv("SPINEBENCH_CACHE", str(tmp_path))
-    harness.configured_judge.cache_clear()
+    lighteval_task.configured_judge.cache_clear()
     yield server
-    harness.configured_judge.cache_clear()
+    lighteval_task.configured_judge.cache_clear()
     server.close()
 
 
@@ -72,18 +71,18 @@ def test_a_judge_that_answers_outside_the_format_never_guesses(judged):
 
 def test_without_a_judge_the_sample_stays_invalid(monkeypatch):
     monkeypatch.delenv("SPINEBENCH_JUDGE", raising=False)
-    harness.configured_judge.cache_clear()
+    lighteval_task.configured_judge.cache_clear()
     scores, record = score(UNREADABLE)
     assert scores["acc"] == 0.0 and record["extraction_stage"] == "none" and "judge" not in record
-    harness.configured_judge.cache_clear()
+    lighteval_task.configured_judge.cache_clear()
 
 
 def test_a_local_transformers_judge(tmp_path, monkeypatch):
     """A tiny random-weight chat LM built here: its gibberish is never taken as a verdict."""
+    from tiny_vlm import build_tokenizer
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from spinebench_hf.judge import judge_from_env
-    from tiny_vlm import build_tokenizer
+    from spinebench_hf.evaluation.judge import judge_from_env
 
     tokenizer = build_tokenizer()
     LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from spinebench_hf.embedding.mining import disease_similarity, rank_distractors, sample_library
 from spinebench_hf.labels import DISEASES
-from spinebench_hf.mining import disease_similarity, rank_distractors, sample_library
 
 # Seed Table 6, SigLIP2 rows (columns in Table 5 order, which is labels.DISEASES): four Spondylolisthesis images
 TABLE6_SIGLIP2 = [

@@ -2,64 +2,17 @@
 
 import base64
 import io
-import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import ROW, ChatServer, completion
 from lighteval.models.custom.custom_model import CustomModelConfig
 from PIL import Image
 
-from spinebench_hf.demo import model_file
-from spinebench_hf.harness import spinebench_doc
-from spinebench_hf.openai_chat import BackendError, OpenAIChatModel
-from test_harness import ROW
+from spinebench_hf.evaluation.lighteval_models import model_file
+from spinebench_hf.evaluation.lighteval_task import spinebench_doc
+from spinebench_hf.evaluation.openai_chat import BackendError, OpenAIChatModel
 
 SECRET = "sk-test-secret-key"
-
-
-class ChatServer:
-    """Answers /v1/chat/completions from a script of (status, body) pairs; records every request."""
-
-    def __init__(self, script, delay=0.0):
-        self.script, self.delay, self.requests, self.in_flight, self.max_in_flight = list(script), delay, [], 0, 0
-        self.lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with server.lock:
-                    server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
-                    status, payload = server.script.pop(0) if len(server.script) > 1 else server.script[0]
-                    server.in_flight += 1
-                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
-                time.sleep(server.delay)
-                with server.lock:
-                    server.in_flight -= 1
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("retry-after-ms", "10")  # keep the client's backoff short in tests
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def close(self):
-        self.httpd.shutdown()
-
-
-def completion(text):
-    return 200, {"id": "c1", "object": "chat.completion", "created": 0, "model": "served",
-                 "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}]}
 
 
 @pytest.fixture

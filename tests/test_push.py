@@ -5,13 +5,13 @@ import shutil
 
 import datasets
 import pytest
-
 from fake_hub import fake_hub
-from spinebench_hf.build import BuildOptions, build
-from spinebench_hf.cli import main
-from spinebench_hf.push import PushRefused, push
-from spinebench_hf.synthetic import CsxaCase, VindrImage, write_csxa, write_vindr
 from tiny_clip import register_tiny_model
+
+from spinebench_hf.build.pipeline import BuildOptions, build
+from spinebench_hf.build.push import PushRefused, push
+from spinebench_hf.cli import main
+from spinebench_hf.sources.synthetic import CsxaCase, VindrImage, write_csxa, write_vindr
 
 
 @pytest.fixture(scope="module")

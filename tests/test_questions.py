@@ -1,16 +1,16 @@
 import numpy as np
 import pytest
 
-from spinebench_hf.labels import DISEASES, LEVELS
-from spinebench_hf.questions import (
+from spinebench_hf.build.questions import (
     DIAGNOSIS_QUESTIONS,
     LETTERS,
     LOCALIZATION_QUESTIONS,
     diagnosis_item,
     localization_items,
 )
-from spinebench_hf.records import ImageRef, LevelFinding, Record
-from spinebench_hf.subset import balanced_quotas, select_sub, sub_group
+from spinebench_hf.build.subset import balanced_quotas, select_sub, sub_group
+from spinebench_hf.labels import DISEASES, LEVELS
+from spinebench_hf.sources.records import ImageRef, LevelFinding, Record
 
 SIMILARITY = np.array([.966, .939, .867, .964, .892, .973, .940, .969, .937, .944, .940])
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import RECORDS
 
 from spinebench_hf.errors import SpineBenchError
-from spinebench_hf.rating import CRITERIA, RUBRIC, read_sheets, sample_replies, summarize, write_sheet
-from test_report import RECORDS
+from spinebench_hf.report.rating import CRITERIA, RUBRIC, read_sheets, sample_replies, summarize, write_sheet
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")  # a PNG header is enough here
 

@@ -5,37 +5,18 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DIAG_OPTIONS, RECORDS, diag
 
-from spinebench_hf.report import breakdown, comparisons, confusion, level_breakdown, paper_rows, paper_table, write_report
-from spinebench_hf.stats import Z95, clustered_mean, paired_comparison
-
-DIAG_OPTIONS = ["Osteophytes", "Healthy", "Vertebral collapse", "Disc space narrowing", "Foraminal stenosis"]
-LEVEL_OPTIONS = ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
-
-
-def diag(model, qid, study, gold, extracted, source="vindr"):
-    answer = ["ABCDE"[DIAG_OPTIONS.index(gold)]]
-    return {"model": model, "task": "diagnosis", "variant": "", "id": qid, "image_id": qid, "study_id": study, "source": source,
-            "disease": gold, "modality": "X-ray", "options": DIAG_OPTIONS, "answer": answer, "extracted": extracted,
-            "stage": "marker" if extracted else "none", "acc": float(extracted == answer),
-            "format_compliance": float(bool(extracted))}
-
-
-def loc(model, qid, study, gold, extracted, precision, recall):
-    return {"model": model, "task": "localization", "variant": "", "id": qid, "image_id": qid, "study_id": study, "source": "rsna",
-            "disease": "Spinal canal stenosis", "modality": "MRI", "options": LEVEL_OPTIONS, "answer": gold,
-            "extracted": extracted, "stage": "marker", "acc": float(sorted(gold) == sorted(extracted)),
-            "precision": precision, "recall": recall, "format_compliance": 1.0}
-
-
-RECORDS = pd.DataFrame([
-    diag("m1", "q1", "s1", "Osteophytes", ["A"]), diag("m1", "q2", "s1", "Healthy", ["A"]),
-    diag("m1", "q3", "s2", "Healthy", ["B"]), diag("m1", "q4", "s3", "Vertebral collapse", []),
-    diag("m2", "q1", "s1", "Osteophytes", ["B"]), diag("m2", "q2", "s1", "Healthy", ["B"]),
-    diag("m2", "q3", "s2", "Healthy", ["B"]), diag("m2", "q4", "s3", "Vertebral collapse", ["A", "C"]),
-    loc("m1", "l1", "s4", ["C", "D"], ["C", "D"], 1.0, 1.0), loc("m1", "l2", "s4", ["D"], ["C", "D"], 0.5, 1.0),
-    loc("m2", "l1", "s4", ["C", "D"], ["C"], 1.0, 0.5), loc("m2", "l2", "s4", ["D"], ["E"], 0.0, 0.0),
-])
+from spinebench_hf.report.statistics import Z95, clustered_mean, paired_comparison
+from spinebench_hf.report.tables import (
+    breakdown,
+    comparisons,
+    confusion,
+    level_breakdown,
+    paper_rows,
+    paper_table,
+    write_report,
+)
 
 
 def test_clustered_standard_error_matches_the_formula():
@@ -95,7 +76,8 @@ def test_comparisons_and_written_report(tmp_path):
 
 
 def test_robustness_tables():
-    from spinebench_hf.robustness import blind_scores, circular_scores, position_bias, rotate
+    from spinebench_hf.evaluation.variants import rotate
+    from spinebench_hf.report.robustness import blind_scores, circular_scores, position_bias
 
     row = {"id": "q", "options": DIAG_OPTIONS, "answer": ["B"], "option_similarity": [0.1, None, 0.3, 0.4, 0.5]}
     rotations = [rotate(row, k) for k in range(5)]

@@ -8,7 +8,11 @@ import subprocess
 import sys
 import time
 
-from spinebench_hf.synthetic import write_samples
+import pytest
+
+from spinebench_hf.sources.synthetic import write_samples
+
+pytestmark = pytest.mark.slow  # subprocesses / a whole run
 
 ENCODER = ["--encoder", "ViT-B-32-SigLIP2-256", "--encoder-weights", "random", "--batch-size", "4", "--max-side", "128"]
 

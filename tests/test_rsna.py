@@ -1,10 +1,17 @@
 import pytest
-
 from conftest import FORMS, in_form, read_all
+
 from spinebench_hf.errors import SourceFormatError
-from spinebench_hf.records import BAD_ANNOTATION, MISSING_IMAGE, MISSING_ROW, MISSING_SEVERITY, UNKNOWN_LABEL, LevelFinding
 from spinebench_hf.sources import RsnaReader
-from spinebench_hf.synthetic import RsnaSeries, RsnaStudy, write_rsna
+from spinebench_hf.sources.records import (
+    BAD_ANNOTATION,
+    MISSING_IMAGE,
+    MISSING_ROW,
+    MISSING_SEVERITY,
+    UNKNOWN_LABEL,
+    LevelFinding,
+)
+from spinebench_hf.sources.synthetic import RsnaSeries, RsnaStudy, write_rsna
 
 LEVELS5 = ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
 SCS, LNFN, RNFN = "Spinal Canal Stenosis", "Left Neural Foraminal Narrowing", "Right Neural Foraminal Narrowing"

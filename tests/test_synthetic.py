@@ -6,7 +6,7 @@ import zipfile
 
 import pydicom
 
-from spinebench_hf.synthetic import write_samples
+from spinebench_hf.sources.synthetic import write_samples
 
 
 def all_bytes(folder):

@@ -1,12 +1,20 @@
 import numpy as np
 import pytest
-
 from conftest import FORMS, in_form, read_all
+
+from spinebench_hf.build.standardize import standardize_all
 from spinebench_hf.errors import SourceFormatError
-from spinebench_hf.records import AMBIGUOUS_LABEL, CORRUPT_IMAGE, DROPPED_LABEL, MISSING_IMAGE, ORPHAN_IMAGE, UNKNOWN_LABEL
-from spinebench_hf.scan import scan
 from spinebench_hf.sources import VindrReader
-from spinebench_hf.synthetic import VindrImage, write_vindr
+from spinebench_hf.sources.records import (
+    AMBIGUOUS_LABEL,
+    CORRUPT_IMAGE,
+    DROPPED_LABEL,
+    MISSING_IMAGE,
+    ORPHAN_IMAGE,
+    UNKNOWN_LABEL,
+)
+from spinebench_hf.sources.scan import scan
+from spinebench_hf.sources.synthetic import VindrImage, write_vindr
 
 
 def hexid(n: int) -> str:
@@ -70,11 +78,11 @@ def test_monochrome1_renders_like_monochrome2(tmp_path):
         assert image[centre].mean() > image[edge].mean() + 60
 
 
-def test_truncated_dicom_is_a_recorded_skip(tmp_path):
+def test_truncated_dicom_is_a_recorded_skip(tmp_path, cache_dir):
     write_vindr(tmp_path, IMAGES[:3])
     dicom = tmp_path / "train_images" / f"{hexid(1)}.dicom"
     dicom.write_bytes(dicom.read_bytes()[:2000])
-    report = scan({"vindr": tmp_path}, decode=True)
+    report = standardize_all(scan({"vindr": tmp_path}), cache_dir / "images", max_side=64)
     assert sorted(r.key for r in report.records) == [f"train/{hexid(2)}", f"train/{hexid(3)}"]
     (skip,) = [s for s in report.skips if s.kind == CORRUPT_IMAGE]
     assert skip.key == f"train/{hexid(1)}" and skip.reason.startswith(str(dicom) + ":")

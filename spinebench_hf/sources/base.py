@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
-from typing import ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import ClassVar, TypeVar
 
 import pandas as pd
 
-from ..archive import MEMBER_READ_ERRORS, SourceTree, find_prefixes, open_tree
 from ..errors import SourceFormatError
-from ..records import UNSAFE_MEMBER, ImageRef, LevelFinding, Record, Skip
+from .archive import MEMBER_READ_ERRORS, SourceTree, find_prefixes, open_tree
+from .records import ORPHAN_ANNOTATION, ORPHAN_IMAGE, UNSAFE_MEMBER, ImageRef, LevelFinding, Record, Skip
+
+File = TypeVar("File")
 
 
 class SourceReader(ABC):
@@ -93,6 +95,19 @@ class SourceReader(ABC):
 
     def skip(self, key: str, kind: str, reason: str) -> Skip:
         return Skip(self.name, key, kind, reason)
+
+    def pairs_by_stem(self, found: Mapping[str, Mapping[str, File]], image: str, annotation: str,
+                      name: Callable[[File], str], key_prefix: str = "") -> Iterator[tuple[str, Mapping[str, File]] | Skip]:
+        """Files grouped by stem (`found`: stem -> {suffix: file}) → each complete (image, annotation) pair, in stem
+        order; a file without its partner becomes an orphan Skip naming it."""
+        for stem in sorted(found):
+            pair, key = found[stem], key_prefix + stem
+            if annotation not in pair:
+                yield self.skip(key, ORPHAN_IMAGE, f"{name(pair[image])}: image without its annotation {stem}{annotation}")
+            elif image not in pair:
+                yield self.skip(key, ORPHAN_ANNOTATION, f"{name(pair[annotation])}: annotation without its image {stem}{image}")
+            else:
+                yield stem, pair
 
     def ref(self, member: str, kind: str) -> ImageRef:
         return ImageRef(self.tree, member, kind)

@@ -17,17 +17,15 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from ..labels import HEALTHY, LEVELS, MODALITY_XRAY, canonical_levels
-from ..records import (
+from .archive import MEMBER_READ_ERRORS
+from .base import SourceReader
+from .records import (
     BAD_ANNOTATION,
     BAD_NAME,
-    ORPHAN_ANNOTATION,
-    ORPHAN_IMAGE,
     LevelFinding,
     Record,
     Skip,
 )
-from ..archive import MEMBER_READ_ERRORS
-from .base import SourceReader
 
 SPONDYLOLISTHESIS = "Spondylolisthesis"
 FILE_NAME = re.compile(r"^(?P<patient>\d+)-(?P<sex>[MF])-(?P<age>\d+)Y(?P<view>\d)$")
@@ -42,7 +40,9 @@ def slip_levels(codes: list[int]) -> tuple[str, ...]:
 
 def parse_endplates(raw: bytes, expected_rows: int) -> list[int]:
     """The 5th-column codes of a headerless `x1,y1,x2,y2,label` CSV; ValueError says what is wrong."""
-    rows = [row for row in csv.reader(io.StringIO(raw.decode("utf-8-sig"))) if any(cell.strip() for cell in row)]
+    # newline="": the csv module splits lines itself (a lone \r ends a row instead of failing the whole file)
+    lines = io.StringIO(raw.decode("utf-8-sig"), newline="")
+    rows = [row for row in csv.reader(lines) if any(cell.strip() for cell in row)]
     if len(rows) != expected_rows:
         raise ValueError(f"expected {expected_rows} endplate rows (x1,y1,x2,y2,label), found {len(rows)}")
     codes = []
@@ -99,14 +99,8 @@ class BuuReader(SourceReader):
             path = PurePosixPath(member)
             if path.parent.as_posix() == self.root + folder and path.suffix.lower() in (".jpg", ".csv"):
                 by_stem.setdefault(path.stem, {})[path.suffix.lower()] = member
-        for stem in sorted(by_stem):
-            pair, key = by_stem[stem], f"{folder}/{stem}"
-            if ".csv" not in pair:
-                yield self.skip(key, ORPHAN_IMAGE, f"{pair['.jpg']}: image without its annotation {stem}.csv")
-            elif ".jpg" not in pair:
-                yield self.skip(key, ORPHAN_ANNOTATION, f"{pair['.csv']}: annotation without its image {stem}.jpg")
-            else:
-                yield self._pair(folder, stem, pair)
+        for found in self.pairs_by_stem(by_stem, ".jpg", ".csv", str, key_prefix=f"{folder}/"):
+            yield found if isinstance(found, Skip) else self._pair(folder, *found)
 
     def _pair(self, folder: str, stem: str, pair: dict[str, str]) -> Record | Skip:
         key = f"{folder}/{stem}"

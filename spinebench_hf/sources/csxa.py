@@ -16,24 +16,22 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from ..archive import FolderTree, SourceTree, ZipTree
 from ..errors import ImageError, SourceFormatError
 from ..labels import MODALITY_XRAY
-from ..records import (
+from .archive import FolderTree, SourceTree, ZipTree
+from .base import SourceReader, as_int, clean
+from .records import (
     AMBIGUOUS_LABEL,
     BAD_ANNOTATION,
     DUPLICATE_LANDMARK,
     MISSING_IMAGE,
     MISSING_ROW,
-    ORPHAN_ANNOTATION,
-    ORPHAN_IMAGE,
     UNKNOWN_LABEL,
     UNSAFE_MEMBER,
     ImageRef,
     Record,
     Skip,
 )
-from .base import SourceReader, as_int, clean
 
 WORKBOOK = "datasets.xlsx"
 STEM = re.compile(r"^\d{7}$")
@@ -127,13 +125,11 @@ class CsxaReader(SourceReader):
                     kind = "raster" if path.suffix.lower() == ".png" else "json"
                     found.setdefault(path.stem, {})[path.suffix.lower()] = ImageRef(tree, member, kind)
         pairs = {}
-        for stem, pair in sorted(found.items()):
-            if ".json" not in pair:
-                skips.append(self.skip(stem, ORPHAN_IMAGE, f"{pair['.png'].name}: image without its annotation {stem}.json"))
-            elif ".png" not in pair:
-                skips.append(self.skip(stem, ORPHAN_ANNOTATION, f"{pair['.json'].name}: annotation without its image {stem}.png"))
+        for paired in self.pairs_by_stem(found, ".png", ".json", lambda ref: ref.name):
+            if isinstance(paired, Skip):
+                skips.append(paired)
             else:
-                pairs[stem] = pair
+                pairs[paired[0]] = paired[1]
         return pairs, skips
 
     def _trees(self) -> list[SourceTree]:

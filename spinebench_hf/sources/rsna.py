@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..labels import HEALTHY, LEVELS, MODALITY_MRI, canonical_diseases
-from ..records import (
+from .base import SourceReader, as_int, clean
+from .records import (
     BAD_ANNOTATION,
     MISSING_IMAGE,
     MISSING_ROW,
@@ -26,7 +27,6 @@ from ..records import (
     Record,
     Skip,
 )
-from .base import SourceReader, as_int, clean
 
 COORDINATES = "train_label_coordinates.csv"
 GRADES = "train.csv"

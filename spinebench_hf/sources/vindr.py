@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from ..labels import HEALTHY, MODALITY_XRAY, canonical_diseases
-from ..records import AMBIGUOUS_LABEL, DROPPED_LABEL, MISSING_IMAGE, ORPHAN_IMAGE, UNKNOWN_LABEL, Record, Skip
 from .base import SourceReader, clean
+from .records import AMBIGUOUS_LABEL, DROPPED_LABEL, MISSING_IMAGE, ORPHAN_IMAGE, UNKNOWN_LABEL, Record, Skip
 
 SPLITS = ("train", "test")
 NO_FINDING = "No finding"

@@ -1,0 +1,1 @@
+"""The build stage: standardized images, questions, SpineBench-Sub, the `datasets` builder, card, push, pipeline."""

@@ -1,0 +1,98 @@
+"""The judge stage (SPEC §5): when the rules read no answer, a judge model may map the reply to option letters.
+
+Its verdict must be one strict line, `LETTERS: A` / `LETTERS: A, C` / `LETTERS: NONE`, with letters among the item's
+options; anything else is no verdict, and the sample stays invalid — the judge never guesses for the model. Verdicts
+are cached on disk by (reply, options, judge model, prompt version), so a rerun asks nothing twice.
+
+Configure with SPINEBENCH_JUDGE = `openai:MODEL` (with SPINEBENCH_JUDGE_BASE / SPINEBENCH_JUDGE_KEY, defaulting to
+the SPINEBENCH_API_* settings) or `transformers:PATH` (a local chat model, greedy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..prompts import LETTERS, render_options
+from ..settings import cache_dir, judge_server, judge_spec
+
+PROMPT_VERSION = 1
+JUDGE_PROMPT = (
+    "A model answered a multiple-choice question about a spine image. Options: {options}.\n"
+    "Its reply, between <reply> tags:\n<reply>\n{reply}\n</reply>\n"
+    "Which option letter(s) did the reply give as its final answer? Do not answer the question yourself and do not "
+    "guess: if the reply gives no answer, or contradicts itself, the answer is NONE. Reply with exactly one line, "
+    "`LETTERS: A`, `LETTERS: A, C` for several, or `LETTERS: NONE`."
+)
+VERDICT = re.compile(r"^\s*LETTERS:\s*(NONE|[A-Z](?:\s*,\s*[A-Z])*)\s*$", re.MULTILINE)
+
+
+def read_verdict(text: str, n_options: int) -> tuple[str, ...] | None:
+    """The letters of a strict verdict line; None for NONE, for no line, several lines, or letters out of range."""
+    found = VERDICT.findall(text or "")
+    if len(found) != 1 or found[0] == "NONE":
+        return None
+    letters = {letter.strip() for letter in found[0].split(",")}
+    return tuple(sorted(letters)) if letters <= set(LETTERS[:n_options]) else None
+
+
+class Judge:
+    def __init__(self, name: str, ask: Callable[[str], str], cache_path: str | os.PathLike | None = None):
+        self.name, self.ask = name, ask
+        path = Path(cache_path) if cache_path else cache_dir() / "judge.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, check_same_thread=False)
+        self.db.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, raw TEXT)")
+
+    def key(self, reply: str, options: Sequence[str]) -> str:
+        return hashlib.sha256(json.dumps([PROMPT_VERSION, self.name, reply, list(options)]).encode()).hexdigest()
+
+    def __call__(self, reply: str, options: Sequence[str]) -> tuple[tuple[str, ...] | None, str]:
+        """(letters or None, the judge's raw output)."""
+        key = self.key(reply, options)
+        row = self.db.execute("SELECT raw FROM verdicts WHERE key = ?", (key,)).fetchone()
+        raw = row[0] if row else self.ask(JUDGE_PROMPT.format(options=render_options(options), reply=reply))
+        if not row:
+            self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?)", (key, raw))
+            self.db.commit()
+        return read_verdict(raw, len(options)), raw
+
+
+def openai_asker(model: str) -> Callable[[str], str]:
+    from .openai_chat import chat, client_for
+
+    server = judge_server()
+    client = client_for(server)
+    return lambda prompt: chat(client, model, [{"role": "user", "content": prompt}], 32, server.base_url)
+
+
+def transformers_asker(path: str) -> Callable[[str], str]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path).eval()
+
+    def ask(prompt: str) -> str:
+        text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                             add_generation_prompt=True)
+        inputs = tokenizer(text, return_tensors="pt")
+        output = model.generate(**inputs, max_new_tokens=16, do_sample=False)
+        return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+
+    return ask
+
+
+def judge_from_env() -> Judge | None:
+    spec = judge_spec()
+    if not spec:
+        return None
+    kind, _, target = spec.partition(":")
+    askers = {"openai": openai_asker, "transformers": transformers_asker}
+    if kind not in askers or not target:
+        raise ValueError(f"SPINEBENCH_JUDGE={spec!r}: expected openai:MODEL or transformers:PATH")
+    return Judge(spec, askers[kind](target))

@@ -1,0 +1,3 @@
+"""SpineBench baseline for `lighteval custom NAME $(spinebench model-file random_baseline) TASKS` (see spinebench_hf/baselines.py)."""
+
+from spinebench_hf.evaluation.baselines import RandomBaseline  # noqa: F401  (lighteval loads the one LightevalModel class here)

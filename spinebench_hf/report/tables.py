@@ -1,0 +1,170 @@
+"""`spinebench report`: the paper's table and what else a reader needs to conclude something from a run.
+
+Input: the scored questions of `details.scored_questions` (one row per model × question). Output: the paper-format
+table (Markdown and CSV, with the paper's random row), breakdowns per disease / source / modality / level with 95 %
+CIs clustered by study, the diagnosis confusion matrix (Healthy and "invalid" included), format-compliance and
+judge-rescue rates, paired model comparisons, and plots.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from ..labels import CLASS_NAMES, LEVELS
+from ..metrics import overall
+from ..prompts import LETTERS
+from .statistics import clustered_mean, paired_comparison
+
+INVALID, MULTIPLE = "invalid", "several letters"
+PAPER_COLUMNS = ["Model", "SDD Acc", "SLL Acc", "SLL Pre", "SLL Recall", "Overall Acc"]
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.2f}"
+
+
+def task_mean(scored: pd.DataFrame, model: str, task: str, score: str) -> float | None:
+    rows = scored[(scored.model == model) & (scored.task == task)]
+    return float(rows[score].mean()) if len(rows) else None
+
+
+def paper_rows(scored: pd.DataFrame) -> list[list]:
+    """[model, SDD acc, SLL acc, SLL precision, SLL recall, Overall] as fractions (None where not run)."""
+    rows = []
+    for model in sorted(scored.model.unique()):
+        cells = [task_mean(scored, model, "diagnosis", "acc"), task_mean(scored, model, "localization", "acc"),
+                 task_mean(scored, model, "localization", "precision"), task_mean(scored, model, "localization", "recall")]
+        both = cells[0] is not None and cells[1] is not None
+        rows.append([model, *cells, overall(cells[0], cells[1]) if both else None])
+    return rows
+
+
+def markdown(columns: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows])
+
+
+def paper_table(scored: pd.DataFrame) -> str:
+    rows = [[row[0], *map(percent, row[1:])] for row in paper_rows(scored)]
+    return markdown(PAPER_COLUMNS, rows + [["Random (paper)", "20.00", "-", "-", "-", "-"]])
+
+
+def breakdown(scored: pd.DataFrame, by: str, score: str = "acc") -> pd.DataFrame:
+    """Mean score per model, task and `by` value, with a study-clustered 95 % CI."""
+    rows = []
+    for (model, task, value), group in scored.groupby(["model", "task", by], sort=True):
+        estimate = clustered_mean(group[score].to_numpy(), group.study_id.to_numpy())
+        rows.append({"model": model, "task": task, by: value, "n": estimate.n, score: estimate.mean,
+                     "ci_low": estimate.low, "ci_high": estimate.high})
+    return pd.DataFrame(rows)
+
+
+def letters_to_texts(options: list[str], letters: list[str]) -> list[str]:
+    return [options[LETTERS.index(letter)] for letter in letters if LETTERS.index(letter) < len(options)]
+
+
+def level_breakdown(scored: pd.DataFrame) -> pd.DataFrame:
+    """Per localization level: how often a gold level is found (recall) and a predicted level is right (precision)."""
+    rows = []
+    for model, group in scored[scored.task == "localization"].groupby("model", sort=True):
+        gold = [set(letters_to_texts(r.options, r.answer)) for r in group.itertuples()]
+        predicted = [set(letters_to_texts(r.options, r.extracted)) for r in group.itertuples()]
+        for level in LEVELS:
+            in_gold = [level in p for g, p in zip(gold, predicted) if level in g]
+            in_prediction = [level in g for g, p in zip(gold, predicted) if level in p]
+            rows.append({"model": model, "level": level, "gold": len(in_gold), "predicted": len(in_prediction),
+                         "recall": sum(in_gold) / len(in_gold) if in_gold else math.nan,
+                         "precision": sum(in_prediction) / len(in_prediction) if in_prediction else math.nan})
+    return pd.DataFrame(rows)
+
+
+def predicted_class(row) -> str:
+    if not row.extracted:
+        return INVALID
+    if len(row.extracted) > 1:
+        return MULTIPLE
+    return letters_to_texts(row.options, row.extracted)[0]
+
+
+def confusion(scored: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Diagnosis: gold class (rows) × predicted option (columns), counts; Healthy, invalid and several letters kept."""
+    rows = scored[(scored.model == model) & (scored.task == "diagnosis")]
+    predicted = [predicted_class(row) for row in rows.itertuples()]
+    table = pd.crosstab(pd.Series(rows.disease.to_numpy(), name="gold"), pd.Series(predicted, name="predicted"))
+    order = [c for c in CLASS_NAMES if c in set(table.index) | set(table.columns)]
+    return table.reindex(index=[c for c in order if c in table.index],
+                         columns=order + [c for c in (MULTIPLE, INVALID) if c in table.columns], fill_value=0)
+
+
+def rates(scored: pd.DataFrame) -> pd.DataFrame:
+    """Format compliance and judge rescue per model and task, with rule-only next to judge-assisted accuracy."""
+    columns = [c for c in ("acc", "acc_rules", "format_compliance", "judge_rescue") if c in scored]
+    return scored.groupby(["model", "task"])[columns].mean().reset_index()
+
+
+def comparisons(scored: pd.DataFrame) -> pd.DataFrame:
+    """Every pair of models, per task, on the questions both answered: accuracy difference, CI, p-value."""
+    rows = []
+    for task in sorted(scored.task.unique()):
+        scores = scored[scored.task == task].pivot_table(index=["id", "study_id"], columns="model", values="acc")
+        for a, b in itertools.combinations(sorted(scores.columns), 2):
+            both = scores[[a, b]].dropna()
+            result = paired_comparison(both[a].to_numpy(), both[b].to_numpy(), both.index.get_level_values("study_id"))
+            rows.append({"task": task, "model_a": a, "model_b": b, "n": result.difference.n,
+                         "difference": result.difference.mean, "ci_low": result.difference.low,
+                         "ci_high": result.difference.high, "p_value": result.p_value})
+    return pd.DataFrame(rows)
+
+
+def write_report(scored: pd.DataFrame, output: str | Path) -> Path:
+    """Every table as CSV, the plots as PNG, and report.md tying them together; returns report.md."""
+    from .plots import accuracy_bars, confusion_heatmap, slug
+    from .robustness import blind_scores, circular_scores, position_bias
+
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    everything = scored if "variant" in scored else scored.assign(variant="")
+    scored = everything[everything.variant == ""]  # the protocol tasks; the variants get their own sections
+    paper = pd.DataFrame(paper_rows(scored), columns=PAPER_COLUMNS)
+    paper.to_csv(output / "table.csv", index=False)
+    (output / "table.md").write_text(paper_table(scored) + "\n")
+    sections = ["# SpineBench results", "## Main table (SpineBench protocol, %)", paper_table(scored)]
+    for by in ("disease", "source", "modality"):
+        frame = breakdown(scored, by)
+        frame.to_csv(output / f"by_{by}.csv", index=False)
+        sections += [f"## Accuracy by {by} (95 % CI clustered by study)", frame_markdown(frame)]
+    diagnosis = breakdown(scored[scored.task == "diagnosis"], "disease")
+    if len(diagnosis):
+        sections.append(f"![per-disease accuracy]({accuracy_bars(diagnosis, 'disease', 'Diagnosis accuracy per disease', output / 'accuracy_by_disease.png').name})")
+    models = breakdown(scored.assign(all="all"), "all").drop(columns="all")
+    if len(models):
+        sections.append(f"![models]({accuracy_bars(models, 'task', 'Accuracy per task', output / 'models.png').name})")
+    levels = level_breakdown(scored)
+    levels.to_csv(output / "by_level.csv", index=False)
+    sections += ["## Localization per level", frame_markdown(levels)]
+    for model in sorted(scored[scored.task == "diagnosis"].model.unique()):
+        table = confusion(scored, model)
+        table.to_csv(output / f"confusion_{slug(model)}.csv")
+        image = confusion_heatmap(table, model, output / f"confusion_{slug(model)}.png")
+        sections += [f"## Diagnosis confusion: {model}", frame_markdown(table.reset_index()), f"![confusion]({image.name})"]
+    titled = [("rates", "Format compliance and judge rescue", rates(scored)),
+              ("comparisons", "Paired comparisons (A − B, same questions)", comparisons(scored)),
+              ("position_bias", "Position bias (diagnosis: letters chosen vs correct)", position_bias(everything)),
+              ("circular", "Circular evaluation (right only if every rotation is right)", circular_scores(everything)),
+              ("blind", "Image-blind control (same questions, grey image)", blind_scores(everything))]
+    for name, title, frame in titled:
+        frame.to_csv(output / f"{name}.csv", index=False)
+        sections += [f"## {title}", frame_markdown(frame)]
+    (output / "report.md").write_text("\n\n".join(sections) + "\n")
+    return output / "report.md"
+
+
+def frame_markdown(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "(none)"
+    cells = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)]
+    return markdown([str(c) for c in frame.columns], cells)

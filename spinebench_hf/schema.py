@@ -1,0 +1,67 @@
+"""The stored contract of a built SpineBench: configs, splits, columns and the names behind every ClassLabel.
+
+A ClassLabel is stored as an index into its names, so these lists are fixed here, in the order the dataset card and
+every built dataset use; they are never derived from code (the order readers are registered, say). A new name is
+only ever appended: an older dataset then still decodes as it was written.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .labels import CLASS_NAMES
+
+if TYPE_CHECKING:
+    import datasets
+
+CONFIGS = ("diagnosis", "localization")
+SPLITS = ("full", "sub")
+SOURCE_NAMES = ("buu", "csxa", "rsna", "vindr")  # the `source` ClassLabel; append only
+
+# Per-sample details carry these: the robustness task variants (`spinebench:diagnosis_blind`, ...) and the id of a
+# rotated copy of a question (`<id>#rot<k>`) for circular evaluation.
+TASK_VARIANTS = ("blind", "circular")
+ROTATION = "#rot"
+
+DESCRIPTION = "SpineBench (arXiv 2510.12267): multiple-choice spine diagnosis and lesion localization questions."
+HOMEPAGE = "https://arxiv.org/abs/2510.12267"
+CITATION = """@inproceedings{zhang2025spinebench,
+  title = {SpineBench: Benchmarking Multimodal LLMs for Spinal Pathology Analysis},
+  author = {Zhang, Chenghanyu and Li, Zekun and Li, Peipei and Cui, Xing and Xia, Shuhan and Yan, Weixiang and
+            Zhang, Yiqiao and Zhuang, Q.},
+  booktitle = {Proceedings of the 33rd ACM International Conference on Multimedia},
+  year = {2025},
+  eprint = {2510.12267},
+  archivePrefix = {arXiv}
+}"""
+
+
+def features() -> datasets.Features:
+    """The columns of both configs (SPEC §3)."""
+    import datasets  # here, not at the top: the vocabulary above is read by code that never builds a dataset
+
+    text = datasets.Value("string")
+    return datasets.Features({
+        "id": text,
+        "image": datasets.Image(),
+        "image_id": text,
+        "task": text,
+        "question": text,
+        "options": datasets.List(text),
+        "answer": datasets.List(text),
+        "answer_text": datasets.List(text),
+        "disease": datasets.ClassLabel(names=list(CLASS_NAMES)),
+        "diseases": datasets.List(datasets.ClassLabel(names=list(CLASS_NAMES))),
+        "levels": datasets.List(text),
+        "source": datasets.ClassLabel(names=list(SOURCE_NAMES)),
+        "modality": text,
+        "view": text,
+        "patient_id": text,
+        "study_id": text,
+        "option_similarity": datasets.List(datasets.Value("float32")),
+    })
+
+
+def class_name(names: tuple[str, ...], value) -> str:
+    """A ClassLabel value as read back from details or parquet: its index, or already its name."""
+    return str(value) if isinstance(value, str) else names[int(value)]

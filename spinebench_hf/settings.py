@@ -1,0 +1,96 @@
+"""Every setting of the package in one place: the environment variables (all named `SPINEBENCH_*`), the cache
+folder and the defaults that several commands share. Values are read when asked for, never at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_ENCODER = "ViT-B-16-SigLIP2"  # the paper's SigLIP2 (open_clip name)
+DEFAULT_ENCODER_WEIGHTS = "webli"  # from the standard Hugging Face cache
+DEFAULT_DATA = "spinebench"  # the folder `spinebench build` writes and the tasks read
+DEFAULT_SEED = 0
+GENERATION_SIZE = 1024  # max new tokens (the paper's replies reason at length); generation_size=N overrides it
+
+# name -> what it sets (README and `spinebench --help` list these)
+VARIABLES = {
+    "SPINEBENCH_DATA": "the dataset folder the lighteval tasks evaluate (default ./spinebench)",
+    "SPINEBENCH_CACHE": "extracted tar archives, standardized images, embeddings, judge verdicts (default ~/.cache/spinebench)",
+    "SPINEBENCH_API_BASE": "the OpenAI-compatible server of the openai_chat model (or OPENAI_BASE_URL)",
+    "SPINEBENCH_API_KEY": "its key (or OPENAI_API_KEY); never logged",
+    "SPINEBENCH_API_CONCURRENCY": "requests in flight at once (8)",
+    "SPINEBENCH_API_TIMEOUT": "seconds per request (120)",
+    "SPINEBENCH_API_RETRIES": "retries of 408/409/429/5xx and connection errors, with backoff (5)",
+    "SPINEBENCH_JUDGE": "the judge: openai:MODEL or transformers:PATH (unset: no judge)",
+    "SPINEBENCH_JUDGE_BASE": "the judge's server (default: SPINEBENCH_API_BASE)",
+    "SPINEBENCH_JUDGE_KEY": "the judge's key (default: SPINEBENCH_API_KEY)",
+    "SPINEBENCH_BASELINE_SEED": "seed of the random baseline and the nearest-neighbour libraries (0)",
+    "SPINEBENCH_ENCODER": "open_clip encoder of the nearest-neighbour baseline (ViT-B-16-SigLIP2)",
+    "SPINEBENCH_ENCODER_WEIGHTS": "its weights: webli, random or a file (webli)",
+    "SPINEBENCH_NO_LIGHTEVAL_PATCHES": "1: apply none of the lighteval 0.13 fixes",
+}
+
+
+def _get(*names: str, default: str | None = None) -> str | None:
+    """The first of `names` set to a non-empty value."""
+    return next((os.environ[name] for name in names if os.environ.get(name)), default)
+
+
+def data_path() -> str:
+    return str(Path(_get("SPINEBENCH_DATA", default=DEFAULT_DATA)).resolve())
+
+
+def cache_dir() -> Path:
+    return Path(_get("SPINEBENCH_CACHE", default=str(Path.home() / ".cache" / "spinebench")))
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How to reach an OpenAI-compatible server."""
+
+    base_url: str | None
+    api_key: str = "EMPTY"
+    concurrency: int = 8
+    timeout: float = 120.0
+    retries: int = 5
+
+
+def _server(base_names: tuple[str, ...], key_names: tuple[str, ...]) -> ServerSettings:
+    return ServerSettings(
+        base_url=_get(*base_names),
+        api_key=_get(*key_names, default="EMPTY"),
+        concurrency=int(_get("SPINEBENCH_API_CONCURRENCY", default="8")),
+        timeout=float(_get("SPINEBENCH_API_TIMEOUT", default="120")),
+        retries=int(_get("SPINEBENCH_API_RETRIES", default="5")),
+    )
+
+
+def model_server() -> ServerSettings:
+    return _server(("SPINEBENCH_API_BASE", "OPENAI_BASE_URL"), ("SPINEBENCH_API_KEY", "OPENAI_API_KEY"))
+
+
+def judge_server() -> ServerSettings:
+    return _server(("SPINEBENCH_JUDGE_BASE", "SPINEBENCH_API_BASE", "OPENAI_BASE_URL"),
+                   ("SPINEBENCH_JUDGE_KEY", "SPINEBENCH_API_KEY", "OPENAI_API_KEY"))
+
+
+def judge_spec() -> str:
+    return _get("SPINEBENCH_JUDGE", default="")
+
+
+def baseline_seed() -> int:
+    return int(_get("SPINEBENCH_BASELINE_SEED", default=str(DEFAULT_SEED)))
+
+
+def baseline_encoder() -> tuple[str, str]:
+    return (_get("SPINEBENCH_ENCODER", default=DEFAULT_ENCODER),
+            _get("SPINEBENCH_ENCODER_WEIGHTS", default=DEFAULT_ENCODER_WEIGHTS))
+
+
+def lighteval_fixes_enabled() -> bool:
+    return _get("SPINEBENCH_NO_LIGHTEVAL_PATCHES", default="0") == "0"
+
+
+def hub_offline() -> bool:
+    return any(os.environ.get(name, "").lower() in ("1", "true", "yes") for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))

@@ -1,0 +1,83 @@
+"""What a source reader yields: one `Record` per usable image, one `Skip` per row or file it could not use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ImageError
+from ..imaging import DEFAULT_MAX_SIDE, StandardImage, load_dicom, load_raster
+from .archive import MEMBER_READ_ERRORS, SourceTree
+
+# Why something was skipped: short, stable codes counted in build_report.json; the reason says the details.
+UNSAFE_MEMBER = "unsafe-member"
+ORPHAN_IMAGE = "orphan-image"
+ORPHAN_ANNOTATION = "orphan-annotation"
+MISSING_IMAGE = "missing-image"
+MISSING_ROW = "missing-row"
+BAD_NAME = "bad-name"
+BAD_ANNOTATION = "bad-annotation"
+UNKNOWN_LABEL = "unknown-label"
+DROPPED_LABEL = "dropped-label"
+AMBIGUOUS_LABEL = "ambiguous-label"
+DUPLICATE_LANDMARK = "duplicate-landmark"
+MISSING_SEVERITY = "missing-severity"
+CORRUPT_IMAGE = "corrupt-image"
+
+
+@dataclass(frozen=True)
+class Skip:
+    source: str
+    key: str  # the file or row it concerns, as the user can find it in the archive
+    kind: str  # one of the codes above
+    reason: str
+
+
+@dataclass(frozen=True)
+class LevelFinding:
+    """Ground truth for a localization question: the positive disc levels of one condition (and side)."""
+
+    condition: str  # canonical disease name
+    side: str | None  # "left" / "right" where the source distinguishes sides
+    levels: tuple[str, ...]  # non-empty, canonical order
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """Where a record's image lies; decoded and standardized only when `load` is called."""
+
+    tree: SourceTree
+    member: str
+    kind: str  # "dicom" or "raster"
+
+    @property
+    def name(self) -> str:
+        return self.tree.display(self.member)
+
+    def read_bytes(self) -> bytes:
+        try:
+            return self.tree.read_bytes(self.member)
+        except KeyError as exc:
+            raise ImageError(self.name, "file not found in the source") from exc
+        except MEMBER_READ_ERRORS as exc:
+            raise ImageError(self.name, f"cannot read the file: {exc}") from exc
+
+    def load(self, max_side: int = DEFAULT_MAX_SIDE) -> StandardImage:
+        load = load_dicom if self.kind == "dicom" else load_raster
+        return load(self.read_bytes(), max_side=max_side, name=self.name)
+
+
+@dataclass(frozen=True)
+class Record:
+    source: str  # buu, csxa, rsna, vindr
+    key: str  # stable original key inside the source (file stem, image id, study/series/instance)
+    patient_id: str
+    study_id: str
+    modality: str  # labels.MODALITY_XRAY / MODALITY_MRI
+    view: str
+    diseases: tuple[str, ...]  # canonical names in vocabulary order; ("Healthy",) for a normal image
+    findings: tuple[LevelFinding, ...]
+    image: ImageRef
+
+    @property
+    def image_id(self) -> str:
+        return f"{self.source}/{self.key}"
