@@ -68,6 +68,10 @@ def test_endplate_csv_rules():
         parse_endplates(b"1,2,3,4,0.5\n" * 10, 10)
     with pytest.raises(ValueError, match="row 2 has 4 values"):
         parse_endplates(b"1,2,3,4,0\n1,2,3,4\n", 2)
+    # old Mac line endings (a lone \r) are rows, not a csv error; a stray \r in a row is a clear ValueError
+    assert parse_endplates(b"1,2,3,4,0\r1,2,3,4,2\r", 2) == [0, 2]
+    with pytest.raises(ValueError, match="row 1 has 1 values, expected 5"):
+        parse_endplates(b"\r\x00", 1)
 
 
 def test_not_a_buu_folder(tmp_path):
