@@ -44,7 +44,7 @@ CASES = {
     "X-ray 2000×2500, 16-bit stored, MONOCHROME2, no window": ("dicom", (2500, 2000), dict(
         modality="CR", photometric="MONOCHROME2", bits_stored=16)),
     "X-ray 2000×2500, 14-bit stored, MONOCHROME2, RLE": ("dicom", (2500, 2000), dict(
-        modality="CR", photometric="MONOCHROME2", bits_stored=14, window=(8000, 16000), compress=True)),
+        modality="CR", photometric="MONOCHROME2", bits_stored=14, window=(8000, 16000), compress="rle")),
     "MR 512×512, 12-bit stored, MONOCHROME2, window": ("dicom", (512, 512), dict(
         modality="MR", photometric="MONOCHROME2", bits_stored=12, window=(1500, 3000))),
     "MR 512×512, 12-bit stored, MONOCHROME1": ("dicom", (512, 512), dict(

@@ -73,15 +73,15 @@ def cmd_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
         images = (Path(args.cache_dir) if args.cache_dir else cache_dir()) / "images"
         standardize_all(report, images, args.max_side, args.num_proc, progress=True)
-    diseases, skips = report.disease_counts(), report.skip_counts()
-    for source in sorted(set(diseases) | set(skips)):
-        total = sum(1 for r in report.records if r.source == source)
-        print(f"{source}: {total} images")
+    diseases = report.disease_counts()
+    for source in sorted({r.source for r in report.records} | {s.source for s in report.skips}):
+        used, skipped = report.image_counts(source)
+        print(f"{source}: {used} images used, {sum(skipped.values())} skipped")
         for disease, count in sorted(diseases.get(source, {}).items()):
             print(f"  {disease:<30} {count}")
-        for kind, count in sorted(skips.get(source, {}).items()):
-            example = next(s.reason for s in report.skips if s.source == source and s.kind == kind)
-            print(f"  skipped {kind:<22} {count}   e.g. {example}")
+        for image, label in ((True, "image skipped"), (False, "row skipped")):
+            for kind, count in sorted(report.skip_counts(image).get(source, {}).items()):
+                print(f"  {label} {kind:<22} {count}   e.g. {report.example(source, kind, image).reason}")
     if args.report:
         Path(args.report).write_text(json.dumps(
             {"skips": [asdict(s) for s in report.skips], "notes": report.notes}, indent=1))
@@ -96,12 +96,15 @@ def cmd_build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         sources=given_sources(args, parser), output=Path(args.output), seed=args.seed, encoder=args.encoder,
         encoder_weights=args.encoder_weights, max_side=args.max_side, num_proc=args.num_proc,
         limit_per_source=args.limit_per_source, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
-        batch_size=args.batch_size, device=args.device, progress=True,
+        batch_size=args.batch_size, device=args.device, progress=True, allow_partial=tuple(args.allow_partial),
     )
     report = build(options)
     for config, splits in report["splits"].items():
         print(f"{config}: " + ", ".join(f"{split} {info['rows']}" for split, info in splits.items()))
     print(f"{len(report['skips'])} rows or files skipped, each with its reason in {options.output / 'build_report.json'}")
+    warned = report["decoder_warnings"]
+    if warned:
+        print(f"{sum(warned.values())} pydicom warnings of {len(warned)} kinds, counted in build_report.json")
     print(f"fingerprint {report['fingerprint']}")
     return 0
 
@@ -231,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--limit-per-source", type=int, metavar="N", help="use at most N images per source")
     build.add_argument("--batch-size", type=int, default=32, help="embedding batch size")
     build.add_argument("--device", help="cuda / cpu (default: cuda when available)")
+    build.add_argument("--allow-partial", action="append", default=[], choices=SOURCE_NAMES, metavar="SOURCE",
+                       help="build SOURCE even if it yields no usable image or more of its images are skipped than "
+                            "used (by default such a source stops the build before any image is decoded)")
     build.set_defaults(run=cmd_build)
 
     push = commands.add_parser("push", help="upload a built folder to the Hugging Face Hub (private by default)")

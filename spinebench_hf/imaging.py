@@ -16,14 +16,20 @@ Colour DICOMs (3 samples; pydicom has already converted YBR to RGB) skip steps 3
 depth to 8 bits. JPEG/PNG: open lazily, check the pixel count, load, apply the EXIF orientation, min-max scale
 16-bit and float grey to 8 bits, convert other modes to RGB, resize, RGB.
 
-Every failure raises ``ImageError(name, reason)``; non-fatal events come back as ``StandardImage.notes``.
+Every failure raises ``ImageError(name, reason)``; non-fatal events come back as ``StandardImage.notes``. pydicom's
+warnings about a file (real VinDr UIDs are 32-hex strings it warns about, in every file) are collected the same
+way, as notes starting with ``DECODER_NOTE``, with quoted values and numbers taken out so that they can be
+counted; they are not printed once per file.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
+import re
 import struct
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +45,7 @@ from pydicom.pixels import apply_modality_lut, apply_voi_lut, pixel_array
 from .errors import ImageError
 
 DEFAULT_MAX_SIDE = 1024
+DECODER_NOTE = "pydicom: "
 MAX_PIXELS = 100_000_000
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
@@ -72,11 +79,12 @@ def load_dicom(
 ) -> StandardImage:
     """Standardize a single-frame DICOM (path, bytes or binary file); raises ImageError on any failure."""
     raw, name = _read(data, name, max_side)
-    ds = _read_dataset(raw, name)
-    with _failure(name, "corrupt DICOM header"):
-        photometric = _check_header(ds, name, max_pixels)
     notes: list[str] = []
-    arr = _decode(ds, name, notes)
+    with _decoder_messages(notes):
+        ds = _read_dataset(raw, name)
+        with _failure(name, "corrupt DICOM header"):
+            photometric = _check_header(ds, name, max_pixels)
+        arr = _decode(ds, name, notes)
     if photometric in _MONOCHROME:
         if arr.ndim != 2:
             raise ImageError(name, f"expected a 2-D image, decoded an array of shape {arr.shape}")
@@ -124,6 +132,35 @@ def encode_png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     bare.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+class _Collect(logging.Filter):
+    """Keeps pydicom's log records of one file and stops them there (each also comes as a warning)."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__()
+        self.messages = messages
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.messages.append(record.getMessage())
+        return False
+
+
+@contextmanager
+def _decoder_messages(notes: list[str]) -> Iterator[None]:
+    """pydicom's warnings and log messages while one file is read, added to `notes` once each, values removed."""
+    messages: list[str] = []
+    logger, collect = logging.getLogger("pydicom"), _Collect(messages)
+    logger.addFilter(collect)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        logger.removeFilter(collect)
+    messages += [str(warning.message) for warning in caught]
+    general = (re.sub(r"\d+", "N", re.sub(r"'[^']*'", "'…'", message.split(". Please see")[0])) for message in messages)
+    notes.extend(DECODER_NOTE + message for message in dict.fromkeys(general))
 
 
 def _read(data: Source, name: str | None, max_side: int) -> tuple[bytes, str]:

@@ -1,8 +1,9 @@
 """Reading the model's answer (SPEC §5): the contract marker first, then an unambiguous option text; never a guess.
 
 Stage "marker": the LAST "My final option(s):" in the reply (reasoning in `<think>` removed first, so drafts and
-option lists echoed earlier never count); letters inside [...] (or (...) / {...}) or bare after the colon; case,
-markdown and full-width characters tolerated; every letter must be one of the item's options, else nothing is read.
+option lists echoed earlier never count); letters inside [...] (or (...), {...}, the CJK 【...】 and 〔...〕) or bare
+after the colon; case, markdown and full-width characters tolerated; a list is read whole, however long, or not at
+all; every letter must be one of the item's options, else nothing is read.
 Stage "option_text": exactly one option's text appears (after the last marker if there is one, else in the whole
 reply). Otherwise the reply is invalid (stage "none"), scored wrong. A judge model may be added later as a stage.
 """
@@ -18,10 +19,11 @@ from .prompts import LETTERS
 
 # "(My) final option(s)" then ":" (or "is"/"are"), or directly a bracket; "my final option was ..." is prose.
 # Matched at each "final" found from the end of the reply: the last marker is the only one that counts.
-MARKER = re.compile(r"final\s+options?\b\s*(?:(?:is|are)\b\s*:?|:|(?=[\[({]))\s*", re.IGNORECASE)
+MARKER = re.compile(r"final\s+options?\b\s*(?:(?:is|are)\b\s*:?|:|(?=[\[({【〔]))\s*", re.IGNORECASE)
 _MARKDOWN = str.maketrans("", "", "*_`#")
 _THINK_OPEN, _THINK_CLOSE = re.compile(r"<think>", re.IGNORECASE), re.compile(r"</think>", re.IGNORECASE)
-_BRACKETS = {"[": "]", "(": ")", "{": "}"}
+_BRACKETS = {"[": "]", "(": ")", "{": "}", "【": "】", "〔": "〕"}  # NFKC leaves the CJK lenticular and tortoise
+_BRACKET_CHARS = "".join(_BRACKETS) + "".join(_BRACKETS.values())  # shell brackets as they are
 _LIST_SEPARATOR = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
 # an element naming its letter first: "A", "A: Spinal canal stenosis", "option B.", "C) Osteophytes"
 _ELEMENT = re.compile(r"^(?:option\s+)?([A-Za-z])\s*(?:$|[:.)\-–=])", re.IGNORECASE)
@@ -63,7 +65,7 @@ def _last_marker_span(text: str) -> tuple[str, bool] | None:
     start = _last_marker_end(text)
     if start is None:
         return None
-    rest = text[start:start + 2000]  # an answer is short; a long tail is not read
+    rest = text[start:]  # never cut short: a long list is read whole (all its letters or, if one is bad, none)
     if rest[:1] in _BRACKETS:
         close = rest.find(_BRACKETS[rest[0]])
         return (rest[1:close] if close >= 0 else rest[1:].split("\n", 1)[0]), True
@@ -73,7 +75,7 @@ def _last_marker_span(text: str) -> tuple[str, bool] | None:
 def _letters(span: str, n_options: int, bracketed: bool) -> tuple[str, ...] | None:
     """The letters an answer span names, or None if any part of it is not a letter naming an option."""
     found = []
-    for element in filter(None, (e.strip(" \t'\"[](){}.") for e in _LIST_SEPARATOR.split(span.strip()))):
+    for element in filter(None, (e.strip(" \t'\"." + _BRACKET_CHARS) for e in _LIST_SEPARATOR.split(span.strip()))):
         words = element.split()
         if all(len(word) == 1 and word.isalpha() for word in words):  # "A" or "A C"
             found.extend(words)

@@ -135,6 +135,24 @@ RECORDS = pd.DataFrame([
 ])
 
 
+def assert_one_truth_per_image(data: Path) -> int:
+    """SPEC §4 on every built row: a localization row's condition is among the diseases of its image's diagnosis
+    row. Returns how many localization rows were checked."""
+    import datasets
+
+    checked = 0
+    diagnosis = datasets.load_dataset(str(data), "diagnosis", split="full").remove_columns("image")
+    names = diagnosis.features["diseases"].feature.names
+    diseases = {row["image_id"]: {names[d] for d in row["diseases"]} for row in diagnosis}
+    for split in ("full", "sub"):
+        localization = datasets.load_dataset(str(data), "localization", split=split).remove_columns("image")
+        for row in localization:
+            condition = names[row["disease"]]
+            assert condition in diseases.get(row["image_id"], ()), (row["id"], condition, diseases.get(row["image_id"]))
+            checked += 1
+    return checked
+
+
 @pytest.fixture
 def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "cache"

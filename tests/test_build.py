@@ -9,6 +9,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pytest
+from conftest import assert_one_truth_per_image
 from tiny_clip import register_tiny_model
 
 from spinebench_hf.build.pipeline import BuildOptions, build
@@ -92,6 +93,10 @@ def test_every_localization_row(built):
             assert row["view"].startswith("Sagittal") and row["modality"] == "MRI"
 
 
+def test_one_truth_per_image_on_every_row(built):
+    assert assert_one_truth_per_image(built["options"].output) > 0
+
+
 def test_sub_is_balanced_and_streams(built):
     for config in ("diagnosis", "localization"):
         full, sub = load(built, config, "full"), load(built, config, "sub")
@@ -158,3 +163,35 @@ def test_the_stored_source_encoding_does_not_follow_the_readers(monkeypatch):
     assert schema.features()["source"].names == before == ["buu", "csxa", "rsna", "vindr"]
     assert list(sources.READERS)[0] == "aaa-new"
     assert set(sources.READERS) - {"aaa-new"} <= set(schema.SOURCE_NAMES)  # every real reader has its stored name
+
+
+def test_pydicom_warnings_are_counted_once_not_printed_per_file(tmp_path, capfd):
+    """Real archives make pydicom warn about thousands of files; the build counts each kind in its report."""
+    import io
+    import warnings
+
+    import pydicom
+
+    from spinebench_hf.sources.synthetic import VindrImage, write_vindr
+
+    images = [VindrImage(f"{i:032x}", lesions=(("Osteophytes",), ("No finding",))[i % 2]) for i in range(1, 7)]
+    folder = write_vindr(tmp_path / "vindr", images)
+    for path in folder.rglob("*.dicom"):  # native pixel data with excess padding: pydicom warns while decoding
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the hex UIDs, written back
+            ds = pydicom.dcmread(path)
+            ds.decompress()
+            ds.PixelData = ds.PixelData + b"\0" * 8
+            out = io.BytesIO()
+            ds.save_as(out, enforce_file_format=True)
+        path.write_bytes(out.getvalue())
+    options = BuildOptions(sources={"vindr": str(folder)}, output=tmp_path / "out", encoder=register_tiny_model(),
+                           encoder_weights="random", max_side=32, cache_dir=tmp_path / "cache")
+    capfd.readouterr()
+    with pytest.warns(UserWarning, match="RANDOM") as caught:
+        report = build(options)
+    printed = capfd.readouterr()
+    assert "excess padding" not in printed.out + printed.err + " ".join(str(w.message) for w in caught)
+    assert report["decoder_warnings"] == {
+        "pydicom: The pixel data is N bytes long, which indicates it contains N bytes of excess padding to be removed": 6}
+    assert report["sources"]["vindr"]["images"] == 6 and report["image_notes"] == []

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from conftest import assert_one_truth_per_image
 
 from spinebench_hf.cli import main
 from spinebench_hf.demo import BANNER
@@ -19,6 +20,7 @@ def test_demo_prints_the_paper_table_for_the_three_baselines(tmp_path, capsys):
     assert all(re.fullmatch(r"\|( [\w-]+ \|)( \d+\.\d\d \|){5}", row) for row in rows.values()), rows
     assert (tmp_path / "demo" / "results.md").read_text().startswith(BANNER)
     assert (tmp_path / "demo" / "spinebench" / "build_report.json").exists()
+    assert assert_one_truth_per_image(tmp_path / "demo" / "spinebench") > 0
 
     # the report reads the same runs back from lighteval's per-sample details and gives the same table
     assert main(["report", str(tmp_path / "demo" / "results"), "--output", str(tmp_path / "report")]) == 0

@@ -111,6 +111,30 @@ def test_extraction_stages(reply, options, letters, stage):
     assert (result.letters, result.stage) == (letters, stage)
 
 
+@pytest.mark.parametrize("reply, letters", [
+    ("My final option: 【B】", ("B",)),  # CJK lenticular brackets (NFKC keeps them)
+    ("My final options: 〔A, C〕", ("A", "C")),  # tortoise-shell brackets
+    ("My final option【D】", ("D",)),
+    ("我的答案。My final options: 【A，E】", ("A", "E")),  # full-width comma
+])
+def test_brackets_of_other_scripts(reply, letters):
+    assert parse_final_options(reply) == letters
+
+
+LONG = ", ".join("ABCDE" * 1000)  # 14,999 characters of valid letters
+
+
+@pytest.mark.parametrize("reply, letters", [
+    (f"My final options: [{LONG}]", tuple("ABCDE")),
+    (f"My final options: [{LONG}, F]", None),  # one bad letter far beyond any window: none, not a subset
+    (f"My final options: {LONG}, F", None),
+    (f"My final options: [{LONG}", tuple("ABCDE")),  # unclosed: the rest of the line, whole
+    (f"My final options: [{', '.join('AB' * 3000)}, C]", ("A", "B", "C")),  # the last letter counts too
+])
+def test_a_long_list_gives_all_its_letters_or_none(reply, letters):
+    assert parse_final_options(reply) == letters
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(), st.integers(min_value=-2, max_value=8))
 def test_never_raises(text, n_options):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from conftest import DIAG_OPTIONS, RECORDS, diag
 
-from spinebench_hf.report.statistics import Z95, clustered_mean, paired_comparison
+from spinebench_hf.report.statistics import clustered_mean, paired_comparison
 from spinebench_hf.report.tables import (
     breakdown,
     comparisons,
@@ -19,23 +19,70 @@ from spinebench_hf.report.tables import (
 )
 
 
+def wilson_by_hand(successes: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson's score interval written out from its textbook form (Wilson 1927; Agresti & Coull 1998)."""
+    p = successes / n
+    root = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return ((p + z**2 / (2 * n) - root) / (1 + z**2 / n), (p + z**2 / (2 * n) + root) / (1 + z**2 / n))
+
+
 def test_clustered_standard_error_matches_the_formula():
     values, clusters = [1, 0, 1, 1, 0, 0], ["a", "a", "b", "c", "c", "c"]
     mean = 0.5
     expected = math.sqrt(((1 - mean) + (0 - mean)) ** 2 + (1 - mean) ** 2 + (1 - mean + 0 - mean + 0 - mean) ** 2) / 6
     estimate = clustered_mean(values, clusters)
     assert (estimate.mean, estimate.n, estimate.clusters) == (0.5, 6, 3)
-    assert estimate.se == pytest.approx(expected) and estimate.low == pytest.approx(0.5 - Z95 * expected)
+    assert estimate.se == pytest.approx(expected)
     singletons = clustered_mean(values, list("abcdef"))
     assert singletons.se == pytest.approx(np.std(values) / math.sqrt(6))  # no clustering: the plain SE
+
+
+@pytest.mark.parametrize("values, clusters, n_effective", [
+    ([1, 1, 1, 1, 1], list("abcde"), 5),  # 5 of 5: the lower bound is well below 1
+    ([1, 0, 0, 0], list("abcd"), 4),  # 1 of 4: Wald gave [-0.17, 0.67]
+    ([0, 0, 0], list("abc"), 3),
+    ([1, 1, 0, 0], list("aabb"), 2),  # two studies, each all right or all wrong: worth 2 questions, not 4
+    ([1, 1, 1, 1], list("aabb"), 2),  # all right: the design effect is unknown, so the studies count
+])
+def test_intervals_are_wilson_at_the_effective_size(values, clusters, n_effective):
+    estimate = clustered_mean(values, clusters)
+    low, high = wilson_by_hand(sum(values) * n_effective / len(values), n_effective)
+    assert estimate.n_effective == pytest.approx(n_effective)
+    assert (estimate.low, estimate.high) == pytest.approx((low, high))
+    assert 0 <= estimate.low < estimate.mean or estimate.mean == 0
+    assert estimate.high <= 1 and estimate.high > estimate.low
+
+
+def test_known_intervals():
+    five_of_five = clustered_mean([1] * 5, list("abcde"))
+    assert five_of_five.low == pytest.approx(0.5655, abs=1e-4) and five_of_five.high == 1.0
+    one_of_four = clustered_mean([1, 0, 0, 0], list("abcd"))
+    assert (one_of_four.low, one_of_four.high) == pytest.approx((0.0456, 0.6994), abs=1e-4)
 
 
 def test_paired_comparison():
     result = paired_comparison([1, 1, 0, 1], [0, 1, 0, 0], ["a", "b", "c", "d"])
     d = np.array([1, 0, 0, 1])
     assert result.difference.mean == 0.5 and result.difference.se == pytest.approx(np.std(d) / 2)
-    assert result.p_value == pytest.approx(math.erfc(0.5 / (np.std(d) / 2) / math.sqrt(2)))
-    assert paired_comparison([1, 0], [1, 0], ["a", "b"]).p_value == 1.0
+    # on [-1, 1] the differences are (d + 1) / 2 on [0, 1]: 0.75 over n_eff = 0.1875 / (se/2)^2
+    n_effective = 0.75 * 0.25 / (np.std(d) / 4) ** 2
+    n_effective = min(4, n_effective)
+    low, high = wilson_by_hand(0.75 * n_effective, n_effective)
+    assert (result.difference.low, result.difference.high) == pytest.approx((2 * low - 1, 2 * high - 1))
+    # sign flips of the 4 study sums (1, 0, 0, 1): |sum| >= 2 in 8 of the 16 patterns
+    assert result.p_value == pytest.approx(8 / 16)
+    same = paired_comparison([1, 0], [1, 0], ["a", "b"])
+    assert same.p_value == 1.0 and same.difference.low < 0 < same.difference.high  # not a zero-width interval
+    always = paired_comparison([1, 1, 1], [0, 0, 0], ["a", "b", "c"])
+    assert always.p_value == pytest.approx(2 / 8) and always.difference.high == 1.0 and always.difference.low < 1
+
+
+def test_many_studies_use_seeded_sign_flips():
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 2, 60), rng.integers(0, 2, 60)
+    clusters = [f"s{i // 2}" for i in range(60)]  # 30 studies: drawn, not enumerated
+    first, second = paired_comparison(a, b, clusters), paired_comparison(a, b, clusters)
+    assert first.p_value == second.p_value and 0 < first.p_value <= 1
 
 
 def test_paper_table():

@@ -50,7 +50,7 @@ def test_records_and_skips(tmp_path, cache_dir, form):
     records, skips = read_all(RsnaReader(in_form(write_fixture(tmp_path / "rsna"), form), cache_dir=cache_dir))
 
     assert [(k, r.view, r.diseases, r.findings) for k, r in records.items()] == [
-        ("1001/11/5", "Sagittal T1", ("Healthy",), (LevelFinding("Foraminal stenosis", "left", ("L5/S1",)),)),
+        ("1001/11/5", "Sagittal T1", ("Healthy",), ()),  # its own left level L4/L5 is Normal/Mild: one truth
         ("1001/11/12", "Sagittal T1", ("Healthy",), ()),  # no right foraminal level is positive
         ("1001/12/9", "Sagittal T2/STIR", ("Spinal canal stenosis",),
          (LevelFinding("Spinal canal stenosis", None, ("L3/L4", "L4/L5")),)),
@@ -74,6 +74,28 @@ def test_records_and_skips(tmp_path, cache_dir, form):
     assert "train_images/1001/11/99.dcm: annotated slice not found" in skips["1001/11/99"].reason
     image = records["1001/12/9"].image.load().image
     assert image.mode == "RGB" and image.size == (48, 48)
+
+
+def test_one_truth_per_slice_when_a_condition_is_spread_over_slices(tmp_path):
+    """As in real RSNA rows (study 4003253): the levels of one condition and side are annotated on different
+    slices. A slice is asked where the lesion is only if a level annotated on that slice is positive; the answer
+    is every positive level of the study."""
+    series = [RsnaSeries(51, "Sagittal T1", (6, 7, 8, 9))]
+    coordinates = [(51, 6, RNFN, "L1/L2"), (51, 6, RNFN, "L2/L3"), (51, 7, RNFN, "L3/L4"), (51, 8, RNFN, "L4/L5"),
+                   (51, 9, RNFN, "L5/S1"), (51, 9, LNFN, "L5/S1")]
+    grades = {"right_neural_foraminal_narrowing_l3_l4": "Moderate", "right_neural_foraminal_narrowing_l4_l5": "Severe",
+              "left_neural_foraminal_narrowing_l5_s1": "Moderate"}
+    write_rsna(tmp_path, [RsnaStudy(4003253, series, coordinates, grades)])
+    records, skips = read_all(RsnaReader(tmp_path))
+    right = LevelFinding("Foraminal stenosis", "right", ("L3/L4", "L4/L5"))
+    assert {k: (r.diseases, r.findings) for k, r in records.items()} == {
+        "4003253/51/6": (("Healthy",), ()),  # L1/L2 and L2/L3 are Normal/Mild here: Healthy, never localized
+        "4003253/51/7": (("Foraminal stenosis",), (right,)),
+        "4003253/51/8": (("Foraminal stenosis",), (right,)),
+        "4003253/51/9": (("Foraminal stenosis",), (LevelFinding("Foraminal stenosis", "left", ("L5/S1",)),)),
+    } and skips == {}
+    for record in records.values():  # the rule of SPEC §4 on every record
+        assert {finding.condition for finding in record.findings} <= set(record.diseases)
 
 
 def test_missing_grade_columns(tmp_path):

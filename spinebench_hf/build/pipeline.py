@@ -22,11 +22,11 @@ from tqdm import tqdm
 
 from .. import __version__, settings
 from ..embedding.mining import disease_similarity, sample_library
-from ..imaging import DEFAULT_MAX_SIDE
+from ..imaging import DECODER_NOTE, DEFAULT_MAX_SIDE
 from ..schema import CONFIGS, SPLITS
 from ..settings import DEFAULT_DATA, DEFAULT_ENCODER, DEFAULT_ENCODER_WEIGHTS, DEFAULT_SEED
 from ..sources.records import Record
-from ..sources.scan import ScanReport, open_sources, read_all
+from ..sources.scan import ScanReport, check_complete, open_sources, read_all
 from .dataset_builder import SpineBench, items_file
 from .questions import Item, diagnosis_item, localization_items
 from .standardize import image_path, standardize_all
@@ -50,6 +50,7 @@ class BuildOptions:
     batch_size: int = 32
     device: str | None = None
     progress: bool = False
+    allow_partial: tuple[str, ...] = ()  # sources built even when most of their images are skipped
 
 
 def build(options: BuildOptions) -> dict:
@@ -61,6 +62,7 @@ def build(options: BuildOptions) -> dict:
     encoder = ImageEncoder(options.encoder, options.encoder_weights, device=options.device,
                            batch_size=options.batch_size, seed=options.seed, threads=options.num_proc)  # weights: the standard HF cache
     collected = read_all(readers, options.limit_per_source)
+    check_complete(collected, options.sources, options.allow_partial)  # before the long stages
     standardize_all(collected, cache / "images", options.max_side, options.num_proc, options.progress)
     vectors = embed_all(collected.records, encoder, EmbeddingCache(cache / "embeddings.sqlite"), cache / "images", options)
     items = make_items(collected.records, vectors, options.seed)
@@ -192,7 +194,9 @@ def build_report(options, encoder, readers, collected: ScanReport, items, writte
                    for config, splits in written.items()},
         "questions": {config: len(config_items) for config, config_items in items.items()},
         "skips": [asdict(skip) for skip in collected.skips],
-        "image_notes": [list(note) for note in collected.notes],
+        "image_notes": [list(note) for note in collected.notes if not note[1].startswith(DECODER_NOTE)],
+        # pydicom's warnings (every real VinDr file has some): counted once each, not listed per image
+        "decoder_warnings": dict(sorted(Counter(n for _, n in collected.notes if n.startswith(DECODER_NOTE)).items())),
         "packages": package_versions(),
         "files": files,
         "fingerprint": fingerprint,

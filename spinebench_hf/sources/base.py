@@ -93,8 +93,8 @@ class SourceReader(ABC):
             raise SourceFormatError(f"{shown}: missing columns {missing}; found {list(frame.columns)}")
         return frame
 
-    def skip(self, key: str, kind: str, reason: str) -> Skip:
-        return Skip(self.name, key, kind, reason)
+    def skip(self, key: str, kind: str, reason: str, *, image: bool = True) -> Skip:
+        return Skip(self.name, key, kind, reason, image)
 
     def pairs_by_stem(self, found: Mapping[str, Mapping[str, File]], image: str, annotation: str,
                       name: Callable[[File], str], key_prefix: str = "") -> Iterator[tuple[str, Mapping[str, File]] | Skip]:
@@ -124,6 +124,9 @@ class SourceReader(ABC):
         diseases: tuple[str, ...],
         findings: tuple[LevelFinding, ...] = (),
     ) -> Record:
+        unlabelled = sorted({f.condition for f in findings} - set(diseases))
+        if unlabelled:  # one truth per image (SPEC §4): never ask where a lesion is on an image not labelled with it
+            raise AssertionError(f"{self.name} reader: {key} localizes {unlabelled} but its diseases are {diseases}")
         return Record(
             source=self.name,
             key=key,

@@ -101,7 +101,8 @@ class CsxaReader(SourceReader):
         for row, (number, value) in enumerate(zip(frame["Number"], frame[curvature[0]]), start=3):
             number_int = as_int(number)
             if number_int is None or not 0 <= number_int <= 9999:
-                skips.append(self.skip(f"{WORKBOOK}:row {row}", BAD_ANNOTATION, f"Number {clean(number)!r} is not a case number"))
+                skips.append(self.skip(f"{WORKBOOK}:row {row}", BAD_ANNOTATION, f"Number {clean(number)!r} is not a case number",
+                                       image=False))
                 continue
             case = f"{number_int:04d}"
             if case in cases:

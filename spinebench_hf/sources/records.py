@@ -30,6 +30,9 @@ class Skip:
     key: str  # the file or row it concerns, as the user can find it in the archive
     kind: str  # one of the codes above
     reason: str
+    # True when an image the source names (or holds) is lost; False for a table row or a single condition, whose
+    # image may still be used. The build counts image skips against the records to find mostly-skipped sources.
+    image: bool = True
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,11 @@ Layout and quirks: spec/sources.md §3.
 
 An image is a labelled slice: an instance named in train_label_coordinates.csv (SPEC §4). Its diseases are the
 conditions of the rows annotated on that slice graded Moderate or Severe in train.csv; a slice whose annotated rows
-are all Normal/Mild is Healthy; a missing grade is never read as Normal/Mild. A sagittal slice annotated for canal
-stenosis or for left/right foraminal narrowing carries that condition's positive levels in the whole study, for
-localization. The unlabelled test studies are not used.
+are all Normal/Mild is Healthy; a missing grade is never read as Normal/Mild. One truth per image: a sagittal slice
+gets a localization question for canal stenosis or for left/right foraminal narrowing only if a level of that
+condition (and side) annotated on the slice itself is Moderate or Severe; the answer is then that condition's
+positive levels in the whole study (its levels are often annotated on different slices). The unlabelled test
+studies are not used.
 """
 
 from __future__ import annotations
@@ -119,13 +121,13 @@ class RsnaReader(SourceReader):
             ids = [as_int(study), as_int(series), as_int(instance)]
             key = f"{COORDINATES}:row {row}"
             if any(i is None or i < 0 for i in ids):
-                skips.append(self.skip(key, BAD_ANNOTATION, f"study/series/instance {values[:3]} are not integers"))
+                skips.append(self.skip(key, BAD_ANNOTATION, f"study/series/instance {values[:3]} are not integers", image=False))
                 continue
             known_condition = CONDITION_NAMES.get(clean(condition).lower())
             known_level = LEVEL_BY_KEY.get(clean(level).lower())
             if known_condition is None or known_level is None:
                 unknown = f"condition {clean(condition)!r}" if known_condition is None else f"level {clean(level)!r}"
-                skips.append(self.skip(key, UNKNOWN_LABEL, f"unknown {unknown}"))
+                skips.append(self.skip(key, UNKNOWN_LABEL, f"unknown {unknown}", image=False))
                 continue
             item = slices.setdefault(tuple(ids), Slice(*(str(i) for i in ids[:2]), ids[2], set()))
             item.annotations.add((known_condition, known_level))
@@ -159,7 +161,7 @@ class RsnaReader(SourceReader):
         for condition, levels in self._localizations(item, study, view):
             if levels is None:
                 reason = f"{condition.column} has a missing or unknown grade in {GRADES}: no localization question"
-                yield self.skip(f"{item.key}#{condition.column}", MISSING_SEVERITY, reason)
+                yield self.skip(f"{item.key}#{condition.column}", MISSING_SEVERITY, reason, image=False)
             elif levels:
                 findings.append(LevelFinding(condition.disease, condition.side, levels))
         yield self.record(
@@ -175,12 +177,14 @@ class RsnaReader(SourceReader):
 
     def _localizations(self, item: Slice, study: dict[str, str], view: str) -> Iterator[tuple[Condition, tuple | None]]:
         """(condition, its positive levels in the study, or None if a grade is unknown) for each localizable
-        condition annotated on this slice; only sagittal slices localize."""
+        condition that this slice shows: one of the slice's own annotated levels of it is Moderate or Severe. Only
+        sagittal slices localize."""
         if not view.lower().startswith("sagittal"):
             return
         for name in sorted({name for name, _ in item.annotations}):
             condition = CONDITIONS[name]
-            if condition.localized:
+            on_slice = [study[grade_column(condition, level)] for n, level in item.annotations if n == name]
+            if condition.localized and any(grade in PRESENT for grade in on_slice):
                 grades = [study[grade_column(condition, level)] for level in LEVELS]
                 known = all(g in PRESENT + ABSENT for g in grades)
                 yield condition, tuple(lv for lv, g in zip(LEVELS, grades) if g in PRESENT) if known else None

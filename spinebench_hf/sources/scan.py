@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ..errors import SourceFormatError
 from . import open_source
 from .base import SourceReader
 from .records import Record, Skip
@@ -26,10 +27,21 @@ class ScanReport:
             counts.setdefault(record.source, Counter()).update(record.diseases)
         return counts
 
-    def skip_counts(self) -> dict[str, Counter]:
+    def image_counts(self, source: str) -> tuple[int, Counter]:
+        """(images used, images skipped by reason) of one source: its candidates are the images its annotations
+        name plus its orphan files; skipped rows and conditions, and what a per-source limit left out, are not."""
+        used = sum(1 for record in self.records if record.source == source)
+        return used, self.skip_counts(image=True).get(source, Counter())
+
+    def example(self, source: str, kind: str, image: bool = True) -> Skip:
+        return next(s for s in self.skips if (s.source, s.kind, s.image) == (source, kind, image))
+
+    def skip_counts(self, image: bool | None = None) -> dict[str, Counter]:
+        """source -> skips by reason: all of them, or only those of images (True) or of rows (False)."""
         counts: dict[str, Counter] = {}
         for skip in self.skips:
-            counts.setdefault(skip.source, Counter())[skip.kind] += 1
+            if image is None or skip.image == image:
+                counts.setdefault(skip.source, Counter())[skip.kind] += 1
         return counts
 
 
@@ -56,3 +68,28 @@ def read_all(readers: Iterable[SourceReader], limit_per_source: int | None = Non
 
 def scan(paths: Mapping[str, str | os.PathLike], *, cache_dir=None, limit_per_source: int | None = None) -> ScanReport:
     return read_all(open_sources(paths, cache_dir=cache_dir), limit_per_source)
+
+
+class PartialSourceError(SourceFormatError):
+    """A source whose images are mostly (or all) skipped: its archive is likely not what the reader expects."""
+
+
+def check_complete(report: ScanReport, sources: Iterable[str], allowed: Iterable[str] = ()) -> None:
+    """Refuse a source that yields no usable image, or whose skipped images outnumber its used ones, unless it is
+    in `allowed`. The message names the source, the counts, and the main reasons with an example each."""
+    problems = []
+    for source in sources:
+        used, skipped = report.image_counts(source)
+        if source in allowed or (used and sum(skipped.values()) <= used):
+            continue
+        candidates = used + sum(skipped.values())
+        verdict = "no usable image" if not used else "more images skipped than used"
+        lines = [f"{source}: {verdict}: {used} of {candidates} candidate images usable"]
+        for kind, count in skipped.most_common(3):
+            example = report.example(source, kind, image=True)
+            lines.append(f"  {count} skipped as {kind}, e.g. {example.key}: {example.reason}")
+        problems.append("\n".join(lines))
+    if problems:
+        names = " ".join(f"--allow-partial {p.split(':')[0]}" for p in problems)
+        raise PartialSourceError("\n".join(problems) + "\nThe archive is probably not in the layout the reader "
+                                 f"expects (spinebench scan shows every skip). To build with what is usable: {names}")

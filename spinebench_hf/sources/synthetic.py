@@ -9,10 +9,13 @@ from __future__ import annotations
 import base64
 import csv
 import gzip
+import hashlib
 import io
 import json
+import re
 import shutil
 import tarfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
+from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, RLELossless, generate_uid
 
 from ..labels import LEVELS
 from ..seeding import rng_for
@@ -63,20 +66,36 @@ def encode(image: np.ndarray, fmt: str) -> bytes:
     return out.getvalue()
 
 
+SOP_CLASSES = {"CR": "1.2.840.10008.5.1.4.1.1.1", "DX": "1.2.840.10008.5.1.4.1.1.1.1", "MR": "1.2.840.10008.5.1.4.1.1.4"}
+COMPRESSION = {"rle": (RLELossless, {}), "jpeg2000": (JPEG2000Lossless, {"encoding_plugin": "pylibjpeg"})}
+
+
 def dicom_bytes(pixels: np.ndarray, key: str, *, modality: str, photometric: str = "MONOCHROME2",
-                bits_stored: int = 12, window: tuple[float, float] | None = None, compress: bool = False,
-                **tags) -> bytes:
-    """A single-frame grayscale DICOM file (CR or MR) holding `pixels` (uint16), deterministic UIDs from key."""
+                bits_stored: int = 12, window: tuple[float, float] | None = None, compress: str | None = None,
+                uids: dict[str, str] | None = None, stripped: bool = False, **tags) -> bytes:
+    """A single-frame grayscale DICOM file (CR, DX or MR) holding `pixels` (uint16).
+
+    UIDs are derived from `key`, or given (`uids`: Study/Series/SOPInstanceUID; VinDr's are 32-hex strings, which
+    are not valid UIDs). `compress`: None, "rle" or "jpeg2000" (lossless). `stripped`: as VinDr's anonymised files,
+    without Modality, SOPClassUID and the patient tags.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom's complaints about the hex UIDs written on purpose
+        return _dicom(pixels, key, modality, photometric, bits_stored, window, compress, uids, stripped, tags)
+
+
+def _dicom(pixels, key, modality, photometric, bits_stored, window, compress, uids, stripped, tags) -> bytes:
+    uids = uids or {name: generate_uid(entropy_srcs=[key, name]) for name in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")}
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1" if modality == "CR" else "1.2.840.10008.5.1.4.1.1.4"
-    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=[key, "sop"])
+    meta.MediaStorageSOPClassUID = SOP_CLASSES[modality]
+    meta.MediaStorageSOPInstanceUID = uids["SOPInstanceUID"]
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()
     ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID = generate_uid(entropy_srcs=[key, "study"])
-    ds.SeriesInstanceUID = generate_uid(entropy_srcs=[key, "series"])
-    ds.Modality, ds.PatientID = modality, "anonymous"
+    for name, value in uids.items():
+        setattr(ds, name, value)
+    if not stripped:
+        ds.SOPClassUID, ds.Modality, ds.PatientID = meta.MediaStorageSOPClassUID, modality, "anonymous"
     ds.Rows, ds.Columns = pixels.shape
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, photometric
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, bits_stored, bits_stored - 1, 0
@@ -87,7 +106,8 @@ def dicom_bytes(pixels: np.ndarray, key: str, *, modality: str, photometric: str
         setattr(ds, name, value)
     ds.PixelData = pixels.astype(np.uint16).tobytes()
     if compress:
-        ds.compress(RLELossless, generate_instance_uid=False)
+        syntax, options = COMPRESSION[compress]
+        ds.compress(syntax, generate_instance_uid=False, **options)
     out = io.BytesIO()
     ds.save_as(out, enforce_file_format=True)
     return out.getvalue()
@@ -162,12 +182,14 @@ class CsxaCase:
         return f"{self.number:04d}{self.tail}"
 
 
-def labelme_json(case: CsxaCase, png: bytes, size: tuple[int, int]) -> str:
+def labelme_json(case: CsxaCase, png: bytes, size: tuple[int, int], seed: int = 0) -> str:
+    """As the real files: the landmarks in a non-canonical order, as `point` or single-point `polygon` shapes."""
     height, width = size
+    order = rng_for(seed, "csxa-order", case.stem).permutation(len(case.landmarks))
     shapes = [
-        {"label": label, "points": [[width * 0.5, height * (0.1 + 0.035 * i)]], "group_id": None,
-         "description": "", "shape_type": "point", "flags": {}}
-        for i, label in enumerate(case.landmarks)
+        {"label": case.landmarks[i], "points": [[width * 0.5, height * (0.1 + 0.035 * i)]], "group_id": None,
+         "description": "", "shape_type": "polygon" if i % 3 == 1 else "point", "flags": {}}
+        for i in order.tolist()
     ]
     return json.dumps({
         "version": "5.2.1", "flags": {}, "shapes": shapes, "imagePath": f"..\\datasets-PNG\\{case.stem}.png",
@@ -187,8 +209,13 @@ def write_csxa_workbook(path: Path, rows: list[tuple[object, object]]) -> None:
     for number, curvature in rows:
         sheet.append([number, "F", 45, 0.1, "spondylosis", curvature, 12.5])
     book.properties.creator = "synthetic"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    buffer = io.BytesIO()
+    book.save(buffer)  # stamps the time of saving in docProps/core.xml and on every zip member: fixed below
+    with zipfile.ZipFile(buffer) as saved:
+        members = {name: saved.read(name) for name in saved.namelist()}
+    members["docProps/core.xml"] = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z",
+                                          members["docProps/core.xml"])
+    write_zip(path, members)
 
 
 def write_csxa(root: Path, cases: list[CsxaCase], *, extra_rows: list[tuple[object, object]] = (),
@@ -199,7 +226,7 @@ def write_csxa(root: Path, cases: list[CsxaCase], *, extra_rows: list[tuple[obje
         bend = CSXA_BEND.get(case.curvature if isinstance(case.curvature, int) else 0, 0.0)
         png = encode(to_uint(draw_spine(seed, case.stem, size, bend=bend), 8), "PNG")
         files[f"datasets-PNG/{case.stem}.png"] = png
-        files[f"datasets-JSON/{case.stem}.json"] = labelme_json(case, png, size).encode()
+        files[f"datasets-JSON/{case.stem}.json"] = labelme_json(case, png, size, seed).encode()
     rows = [(c.number, c.curvature) for c in cases if c.in_workbook] + list(extra_rows)
     write_csxa_workbook(root / "datasets.xlsx", rows)
     for folder in ("datasets-PNG", "datasets-JSON"):
@@ -261,9 +288,19 @@ def write_rsna(root: Path, studies: list[RsnaStudy], *, seed: int = 0, size: tup
                 key = f"{study.study_id}/{series.series_id}/{instance}"
                 pixels = to_uint(draw_spine(seed, key, size, narrow=bool(instance % 2)), 12)
                 data = dicom_bytes(pixels, key, modality="MR", window=(2048, 4096), InstanceNumber=instance,
-                                   SeriesDescription=series.description, compress=instance % 3 == 0)
+                                   SeriesDescription=series.description, compress="rle" if instance % 3 == 0 else None,
+                                   **rsna_geometry(series.description, instance))
                 write(root / folder / str(study.study_id) / str(series.series_id) / f"{instance}.dcm", data)
     return root
+
+
+def rsna_geometry(description: str, instance: int) -> dict:
+    """The geometry tags every real RSNA slice carries: where the slice lies, how it is oriented, its spacing."""
+    sagittal = description.lower().startswith("sagittal")
+    position = [-40.0 + 4.0 * instance, -120.5, 60.25] if sagittal else [-120.5, -80.0, 40.0 - 4.0 * instance]
+    orientation = [0, 1, 0, 0, 0, -1] if sagittal else [1, 0, 0, 0, 1, 0]
+    return {"ImagePositionPatient": position, "ImageOrientationPatient": orientation,
+            "PixelSpacing": [0.625, 0.625], "SliceThickness": 4.0 if sagittal else 3.5}
 
 
 # --- VinDr-SpineXR --------------------------------------------------------------------------------------
@@ -278,24 +315,33 @@ class VindrImage:
 
 
 def write_vindr(root: Path, images: list[VindrImage], *, seed: int = 0, size: tuple[int, int] = (100, 80)) -> Path:
-    """annotations/{train,test}.csv and {train,test}_images/<image_id>.dicom (CR, 12-bit)."""
+    """annotations/{train,test}.csv and {train,test}_images/<image_id>.dicom, as the real files are: JPEG 2000
+    Lossless, 12 bits stored in 16, windowed, headers stripped, 32-hex UIDs, and some box rows written twice."""
     header = ["study_id", "series_id", "image_id", "rad_id", "lesion_type", "xmin", "ymin", "xmax", "ymax"]
     for split in ("train", "test"):
         rows = []
         for image in (i for i in images if i.split == split):
-            study = image.study_id or f"s{image.image_id[:31]}"
+            uids = {"StudyInstanceUID": image.study_id or vindr_hex(image.image_id, "study"),
+                    "SeriesInstanceUID": vindr_hex(image.image_id, "series"), "SOPInstanceUID": image.image_id}
             for n, lesion in enumerate(image.lesions):
                 box = ["", "", "", ""] if lesion == "No finding" else [10.5 + n, 12.0, 40.25, 52.0]
-                rows.append([study, f"r{image.image_id[:31]}", image.image_id, "rad1", lesion, *box])
+                row = [uids["StudyInstanceUID"], uids["SeriesInstanceUID"], image.image_id, "rad1", lesion, *box]
+                rows += [row, row] if lesion != "No finding" and image.image_id[-1] in "02468" else [row]  # real duplicates
             if image.write_file:
                 pixels = to_uint(draw_spine(seed, image.image_id, size, narrow="Disc space narrowing" in image.lesions), 12)
                 if image.photometric == "MONOCHROME1":
                     pixels = 4095 - pixels
-                data = dicom_bytes(pixels, image.image_id, modality="CR", photometric=image.photometric,
-                                   window=(2048, 4096), BodyPartExamined="SPINE", compress=image.image_id[0] in "0123")
+                data = dicom_bytes(pixels, image.image_id, modality="DX" if image.image_id[0] in "89abcdef" else "CR",
+                                   photometric=image.photometric, window=(2048, 4096), compress="jpeg2000", uids=uids,
+                                   stripped=True)
                 write(root / f"{split}_images" / f"{image.image_id}.dicom", data)
         write(root / "annotations" / f"{split}.csv", csv_text(header, rows))
     return root
+
+
+def vindr_hex(image_id: str, kind: str) -> str:
+    """A 32-hex id, as VinDr's study and series ids are."""
+    return hashlib.md5(f"{kind}:{image_id}".encode()).hexdigest()
 
 
 # --- archives -------------------------------------------------------------------------------------------
@@ -350,16 +396,19 @@ def sample_cases(seed: int, per_source: int) -> dict[str, list]:
         grades = {f"spinal_canal_stenosis_{lv}": ("Moderate" if (s + i) % 3 == 0 else "Normal/Mild")
                   for i, lv in enumerate(["l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1"])}
         grades["left_neural_foraminal_narrowing_l4_l5"] = "Severe" if s % 2 else "Normal/Mild"
+        grades["left_neural_foraminal_narrowing_l3_l4"] = "Moderate" if s % 3 == 0 else "Normal/Mild"
         grades["right_subarticular_stenosis_l4_l5"] = "Moderate" if s % 2 == 0 else "Normal/Mild"
         series = [RsnaSeries(10 * study + 1, "Sagittal T1", (3, 5, 8)), RsnaSeries(10 * study + 2, "Sagittal T2/STIR", (4, 9)),
                   RsnaSeries(10 * study + 3, "Axial T2", (2, 11))]
         coordinates = [(10 * study + 2, 9, "Spinal Canal Stenosis", lv) for lv in LEVELS] + [
             (10 * study + 1, 5, "Left Neural Foraminal Narrowing", "L4/L5"),
+            (10 * study + 1, 3, "Left Neural Foraminal Narrowing", "L3/L4"),  # one condition over two slices, as real
+            (10 * study + 1, 8, "Left Neural Foraminal Narrowing", "L1/L2"),
             (10 * study + 3, 11, "Right Subarticular Stenosis", "L4/L5")]
         rsna.append(RsnaStudy(study, series, coordinates, grades))
     vindr = [VindrImage(f"{int(rng.integers(0, 2**63)):016x}{i:016x}", "train" if i % 4 else "test",
                         VINDR_SAMPLE_LESIONS[i % len(VINDR_SAMPLE_LESIONS)],
-                        photometric="MONOCHROME1" if i % 3 == 0 else "MONOCHROME2") for i in range(per_source)]
+                        ) for i in range(per_source)]
     return {"buu": buu, "csxa": csxa, "rsna": rsna, "vindr": vindr}
 
 
