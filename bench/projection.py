@@ -20,9 +20,11 @@ from common import RESULTS_JSON, record, table  # noqa: E402
 SOURCES = {
     "BUU-LSPINE": (7_200, "JPEG 2500×3000 grey (BUU-like)", "3,600 patients × AP + LA (sources.md §1.1)"),
     "CSXA": (4_963, "PNG 1800×2200 grey (CSXA-like)", "4,963 PNGs (sources.md §2.1)"),
-    "VinDr-SpineXR": (10_466, "X-ray", "10,466 DICOMs (PhysioNet page; sources.md §4.1)"),
-    "RSNA 2024": (48_688, "MR", "at most one image per row of train_label_coordinates.csv (paper-facts §1); "
-                  "several rows share a slice, so fewer"),
+    "VinDr-SpineXR": (10_466, "JPEG 2000 Lossless", "10,466 DICOMs (PhysioNet page; sources.md §4.1), JPEG 2000 "
+                      "Lossless as the real files (sources.md §6)"),
+    "RSNA 2024": (48_688, "MR 512×512, 12-bit stored, MONOCHROME2", "at most one image per row of "
+                  "train_label_coordinates.csv (paper-facts §1); several rows share a slice, so fewer; transfer "
+                  "syntax undocumented, costed as uncompressed"),
 }
 
 

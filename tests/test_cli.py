@@ -57,8 +57,40 @@ def test_a_mostly_skipped_source_stops_the_build_before_decoding(tmp_path, capsy
             "--output", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--encoder-weights", "random"]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.startswith("spinebench: error: buu: no usable image: 0 of 8 candidate images usable")
+    assert err.startswith("spinebench: error: BUU-LSPINE (buu): no usable image: 0 of 8 candidate images usable")
     assert "8 skipped as bad-annotation, e.g. AP/0001-F-045Y0: " in err and "expected 10 endplate rows" in err
-    assert "--allow-partial buu" in err and "csxa" not in err.split("The archive")[0]
+    assert err.rstrip().endswith("To build with what is usable: --allow-partial buu")  # CSXA is complete
     assert not (tmp_path / "cache" / "images").exists()  # stopped before standardizing a single image
     assert not (tmp_path / "out" / "build_report.json").exists()
+
+    from tiny_clip import register_tiny_model
+
+    allowed = [*argv, "--allow-partial", "buu", "--encoder", register_tiny_model(), "--max-side", "32"]
+    with pytest.warns(UserWarning, match="RANDOM"):
+        assert main(allowed) == 0
+    report = json.loads((tmp_path / "out" / "build_report.json").read_text())
+    assert report["sources"]["buu"]["images"] == 0 and report["sources"]["buu"]["skipped"] == {"bad-annotation": 8}
+    assert report["sources"]["csxa"]["images"] == 6
+
+
+def test_the_majority_rule_counts_images_not_rows():
+    from dataclasses import replace
+
+    from spinebench_hf.sources import BuuReader, RsnaReader
+    from spinebench_hf.sources.records import ImageRef, Record, Skip
+    from spinebench_hf.sources.scan import PartialSourceError, ScanReport, check_complete
+
+    record = Record("rsna", "k", "p", "s", "MRI", "Sagittal T1", ("Healthy",), (), ImageRef(None, "m", "dicom"))
+
+    def report(used: int, skipped: int, rows: int = 0) -> ScanReport:
+        return ScanReport(records=[replace(record, key=f"k{i}") for i in range(used)],
+                          skips=[Skip("rsna", f"s{i}", "missing-image", "gone") for i in range(skipped)]
+                          + [Skip("rsna", f"r{i}", "unknown-label", "a row", image=False) for i in range(rows)])
+
+    check_complete(report(4, 4), [RsnaReader])  # half skipped: still built
+    check_complete(report(4, 0, rows=100), [RsnaReader])  # skipped rows are not images
+    with pytest.raises(PartialSourceError, match=r"\(rsna\): more images skipped than used: 3 of 7 candidate"):
+        check_complete(report(3, 4), [RsnaReader])
+    check_complete(report(3, 4), [RsnaReader], allowed=["rsna"])
+    with pytest.raises(PartialSourceError, match=r"BUU-LSPINE \(buu\): no usable image: 0 of 0 candidate"):
+        check_complete(report(3, 4), [BuuReader])  # a source that yields nothing at all

@@ -205,6 +205,57 @@ def test_monochrome1_jpeg2000_lossless_twin_matches(chest):
     assert max_diff(load_dicom(data_file("RG1_J2KR.dcm")).image, chest.image) <= 1
 
 
+def correlation(a: Image.Image, b: Image.Image) -> float:
+    return float(np.corrcoef(gray(a).ravel().astype(float), gray(b).ravel().astype(float))[0, 1])
+
+
+@pytest.mark.parametrize("max_side, reduce", [(512, 1), (400, 2), (200, 3)])
+def test_jpeg2000_is_decoded_at_the_resolution_needed(max_side, reduce, monkeypatch):
+    """The real RG1_J2KR.dcm (1841 x 1955, 15-bit, JPEG 2000 lossless) against its uncompressed twin RG1_UNCR.dcm,
+    decoded in full: the same picture at the reduced level that keeps the longest side >= max_side."""
+    from spinebench_hf import imaging
+
+    levels = []
+    real = imaging._reduction
+    monkeypatch.setattr(imaging, "_reduction", lambda *args: levels.append(real(*args)) or levels[-1])
+    reduced = load_dicom(data_file("RG1_J2KR.dcm"), max_side=max_side)
+    full = load_dicom(data_file("RG1_UNCR.dcm"), max_side=max_side)
+    assert levels == [(reduce, 15)] and reduced.notes == ()
+    assert reduced.image.size == full.image.size and max(reduced.image.size) == max_side
+    assert correlation(reduced.image, full.image) >= 0.995
+    assert load_dicom(data_file("RG1_J2KR.dcm"), max_side=max_side).image.tobytes() == reduced.image.tobytes()
+
+
+def test_jpeg2000_needs_no_reduction_when_the_image_is_small():
+    from spinebench_hf.imaging import _reduction
+    from spinebench_hf.sources.synthetic import dicom_bytes as synthetic_dicom
+    from spinebench_hf.sources.synthetic import draw_spine, to_uint
+
+    data = synthetic_dicom(to_uint(draw_spine(0, "j", (250, 200)), 12), "j", modality="CR", compress="jpeg2000")
+    frame = next(pydicom.encaps.generate_frames(pydicom.dcmread(io.BytesIO(data)).PixelData, number_of_frames=1))
+    assert _reduction(frame, 250, 200) is None and _reduction(frame, 250, 125) == (1, 12)
+    assert _reduction(frame, 250, 20) == (3, 12)  # 32 px; 4 levels would give 16 < 20
+    assert _reduction(b"not a codestream", 250, 20) is None
+    small, full = load_dicom(data, max_side=100), load_dicom(data, max_side=250)
+    # a tiny drawing with pixel noise: the wavelet's low-pass and LANCZOS smooth that noise a little differently
+    assert correlation(small.image, full.image.resize(small.image.size, Image.Resampling.LANCZOS)) >= 0.99
+
+
+def test_jpeg2000_values_beyond_bits_stored_are_noted():
+    """The VinDr quirk on the reduced path: 16-bit data under a header that says 12 bits stored."""
+    from spinebench_hf.sources.synthetic import dicom_bytes as synthetic_dicom
+    from spinebench_hf.sources.synthetic import draw_spine, to_uint
+
+    data = synthetic_dicom(to_uint(draw_spine(0, "q", (400, 300)), 16), "q", modality="CR", bits_stored=16,
+                           compress="jpeg2000")
+    ds = pydicom.dcmread(io.BytesIO(data))
+    ds.BitsStored, ds.HighBit = 12, 11
+    result = load_dicom(dicom_bytes(ds), max_side=100)
+    assert result.notes == ("pixel values exceed BitsStored 12; decoded as 16-bit",)
+    honest = load_dicom(data, max_side=100)
+    assert max_diff(result.image, honest.image) == 0
+
+
 @pytest.mark.parametrize("name", ["vlut_04.dcm", "mlut_18.dcm"])
 def test_lut_sequences_render_over_the_full_range(name):
     result = load_dicom(data_file(name))

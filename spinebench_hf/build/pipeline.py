@@ -62,7 +62,7 @@ def build(options: BuildOptions) -> dict:
     encoder = ImageEncoder(options.encoder, options.encoder_weights, device=options.device,
                            batch_size=options.batch_size, seed=options.seed, threads=options.num_proc)  # weights: the standard HF cache
     collected = read_all(readers, options.limit_per_source)
-    check_complete(collected, options.sources, options.allow_partial)  # before the long stages
+    check_complete(collected, readers, options.allow_partial)  # before the long stages
     standardize_all(collected, cache / "images", options.max_side, options.num_proc, options.progress)
     vectors = embed_all(collected.records, encoder, EmbeddingCache(cache / "embeddings.sqlite"), cache / "images", options)
     items = make_items(collected.records, vectors, options.seed)

@@ -21,7 +21,7 @@ from ..imaging import encode_png
 from ..sources.records import CORRUPT_IMAGE, Record, Skip
 from ..sources.scan import ScanReport
 
-STANDARDIZE_VERSION = 2  # bump when the image pipeline changes: cached PNGs are then redone
+STANDARDIZE_VERSION = 3  # bump when the image pipeline changes: cached PNGs are then redone
 Outcome = tuple[str, tuple[str, ...]] | Skip  # (image_id, notes) or why the image was skipped
 
 

@@ -74,22 +74,24 @@ class PartialSourceError(SourceFormatError):
     """A source whose images are mostly (or all) skipped: its archive is likely not what the reader expects."""
 
 
-def check_complete(report: ScanReport, sources: Iterable[str], allowed: Iterable[str] = ()) -> None:
+def check_complete(report: ScanReport, readers: Iterable[SourceReader], allowed: Iterable[str] = ()) -> None:
     """Refuse a source that yields no usable image, or whose skipped images outnumber its used ones, unless it is
     in `allowed`. The message names the source, the counts, and the main reasons with an example each."""
     problems = []
-    for source in sources:
-        used, skipped = report.image_counts(source)
-        if source in allowed or (used and sum(skipped.values()) <= used):
+    refused = []
+    for reader in readers:
+        used, skipped = report.image_counts(reader.name)
+        if reader.name in allowed or (used and sum(skipped.values()) <= used):
             continue
         candidates = used + sum(skipped.values())
         verdict = "no usable image" if not used else "more images skipped than used"
-        lines = [f"{source}: {verdict}: {used} of {candidates} candidate images usable"]
+        lines = [f"{reader.title} ({reader.name}): {verdict}: {used} of {candidates} candidate images usable"]
         for kind, count in skipped.most_common(3):
-            example = report.example(source, kind, image=True)
+            example = report.example(reader.name, kind, image=True)
             lines.append(f"  {count} skipped as {kind}, e.g. {example.key}: {example.reason}")
         problems.append("\n".join(lines))
+        refused.append(reader.name)
     if problems:
-        names = " ".join(f"--allow-partial {p.split(':')[0]}" for p in problems)
+        names = " ".join(f"--allow-partial {name}" for name in refused)
         raise PartialSourceError("\n".join(problems) + "\nThe archive is probably not in the layout the reader "
                                  f"expects (spinebench scan shows every skip). To build with what is usable: {names}")
