@@ -261,11 +261,20 @@ def _reduction(codestream: bytes, longest: int, max_side: int) -> tuple[int, int
     """(wavelet levels to drop, sample precision) for a JPEG 2000 codestream: the most levels whose image keeps its
     longest side >= max_side, within the levels the codestream has; None when nothing can be dropped."""
     start = codestream.find(_SOC_SIZ)
-    cod = codestream.find(b"\xff\x52", start)
-    if start < 0 or cod < 0 or len(codestream) < max(start + 43, cod + 10):
+    if start < 0 or len(codestream) < start + 43:
         return None
     signed, precision = codestream[start + 42] & 0x80, (codestream[start + 42] & 0x7F) + 1
-    levels = codestream[cod + 9]  # COD: marker, Lcod, Scod, SGcod (4 bytes), then the decomposition levels
+    position, levels = start + 2, None  # the main header's segments, each marker + length, until COD or a tile
+    while position + 4 <= len(codestream):
+        marker = codestream[position : position + 2]
+        if marker == b"\xff\x52":  # COD: Lcod, Scod, SGcod (4 bytes), then the number of decomposition levels
+            levels = codestream[position + 9] if position + 9 < len(codestream) else None
+            break
+        if marker[:1] != b"\xff" or marker == b"\xff\x90":  # not a marker, or the first tile: no COD
+            return None
+        position += 2 + int.from_bytes(codestream[position + 2 : position + 4], "big")
+    if levels is None:
+        return None
     reduce = 0
     while reduce < levels and -(-longest // 2 ** (reduce + 1)) >= max_side:
         reduce += 1
