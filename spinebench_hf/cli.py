@@ -10,7 +10,6 @@ from pathlib import Path
 
 from .errors import SpineBenchError
 from .imaging import DEFAULT_MAX_SIDE
-from .schema import SOURCE_NAMES
 from .settings import DEFAULT_DATA, DEFAULT_ENCODER, DEFAULT_ENCODER_WEIGHTS, DEFAULT_SEED, VARIABLES
 
 
@@ -56,9 +55,11 @@ def add_lighteval_outputs(parser: argparse.ArgumentParser) -> None:
 
 
 def given_sources(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
-    paths = {name: getattr(args, name) for name in SOURCE_NAMES if getattr(args, name, None)}
+    from .sources import READERS
+
+    paths = {name: getattr(args, name) for name in READERS if getattr(args, name, None)}
     if not paths:
-        parser.error("give at least one source: " + ", ".join(f"--{name} PATH" for name in SOURCE_NAMES))
+        parser.error("give at least one source: " + ", ".join(f"--{name} PATH" for name in READERS))
     return paths
 
 
@@ -106,6 +107,22 @@ def cmd_build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if warned:
         print(f"{sum(warned.values())} pydicom warnings of {len(warned)} kinds, counted in build_report.json")
     print(f"fingerprint {report['fingerprint']}")
+    return 0
+
+
+def cmd_import_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .build.release_import import REPORT, import_release
+
+    report = import_release(args.path, args.output)
+    for config, splits in report["splits"].items():
+        print(f"{config}: " + ", ".join(f"{split} {info['rows']}" for split, info in splits.items()))
+    for config, counts in report["paper_sub"].items():
+        if counts["release"] != counts["paper"]:
+            print(f"{config}: the release's evaluation/ holds {counts['release']} questions, the paper's Sub "
+                  f"{counts['paper']}: scores are on the release's questions")
+    skipped = ", ".join(f"{kind} {count}" for kind, count in report["skipped"].items()) or "none"
+    print(f"records skipped: {skipped}; each with its reason in {Path(args.output) / REPORT}")
+    print(f"release fingerprint {report['release_fingerprint'][:16]}, dataset fingerprint {report['fingerprint'][:16]}")
     return 0
 
 
@@ -223,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--report", metavar="FILE.json", help="write every skip with its reason")
     scan.set_defaults(run=cmd_scan)
 
+    from .sources import READERS
+
     build = commands.add_parser("build", parents=[source_options()], help="build the SpineBench dataset folder")
     add_output(build, DEFAULT_DATA, "the dataset folder to write")
     add_seed(build)
@@ -234,10 +253,16 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--limit-per-source", type=int, metavar="N", help="use at most N images per source")
     build.add_argument("--batch-size", type=int, default=32, help="embedding batch size")
     build.add_argument("--device", help="cuda / cpu (default: cuda when available)")
-    build.add_argument("--allow-partial", action="append", default=[], choices=SOURCE_NAMES, metavar="SOURCE",
+    build.add_argument("--allow-partial", action="append", default=[], choices=list(READERS), metavar="SOURCE",
                        help="build SOURCE even if it yields no usable image or more of its images are skipped than "
                             "used (by default such a source stops the build before any image is decoded)")
     build.set_defaults(run=cmd_build)
+
+    release = commands.add_parser("import-release", help="the authors' release (JSON + images) as a dataset folder")
+    release.add_argument("path", help="the release as `hf download Silversorrow/SpineBench --repo-type dataset "
+                                      "--local-dir PATH` wrote it")
+    add_output(release, DEFAULT_DATA, "the dataset folder to write")
+    release.set_defaults(run=cmd_import_release)
 
     push = commands.add_parser("push", help="upload a built folder to the Hugging Face Hub (private by default)")
     push.add_argument("folder")

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 CONFIGS = ("diagnosis", "localization")
 SPLITS = ("full", "sub")
-SOURCE_NAMES = ("buu", "csxa", "rsna", "vindr")  # the `source` ClassLabel; append only
+SOURCE_NAMES = ("buu", "csxa", "rsna", "vindr", "unknown")  # the `source` ClassLabel; append only
+UNKNOWN = "unknown"  # a column the authors' release does not carry (source, modality, view)
 
 # Per-sample details carry these: the robustness task variants (`spinebench:diagnosis_blind`, ...) and the id of a
 # rotated copy of a question (`<id>#rot<k>`) for circular evaluation.
@@ -63,5 +64,7 @@ def features() -> datasets.Features:
 
 
 def class_name(names: tuple[str, ...], value) -> str:
-    """A ClassLabel value as read back from details or parquet: its index, or already its name."""
-    return str(value) if isinstance(value, str) else names[int(value)]
+    """A ClassLabel value as read back from details or parquet: its index (-1: no label), or already its name."""
+    if isinstance(value, str):
+        return value
+    return names[int(value)] if 0 <= int(value) < len(names) else UNKNOWN

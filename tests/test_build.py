@@ -160,7 +160,7 @@ def test_the_stored_source_encoding_does_not_follow_the_readers(monkeypatch):
         name = "aaa-new"
 
     monkeypatch.setattr(sources, "READERS", {"aaa-new": NewReader, **sources.READERS})
-    assert schema.features()["source"].names == before == ["buu", "csxa", "rsna", "vindr"]
+    assert schema.features()["source"].names == before == ["buu", "csxa", "rsna", "vindr", "unknown"]
     assert list(sources.READERS)[0] == "aaa-new"
     assert set(sources.READERS) - {"aaa-new"} <= set(schema.SOURCE_NAMES)  # every real reader has its stored name
 

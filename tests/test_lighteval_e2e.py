@@ -182,3 +182,31 @@ def test_circular_and_image_blind_runs(setup):
     assert blind["questions"] == questions
     text = write_report(scored, setup / "report-robust").read_text()
     assert "## Circular evaluation" in text and "## Image-blind control" in text
+
+
+def test_the_authors_release_runs_unchanged_and_reports(setup, tmp_path):
+    """An imported release through the same tasks on the tiny VLM, then the report: every question once, the
+    clustered intervals by image (the release has no studies)."""
+    from spinebench_hf.build.release_import import import_release
+    from spinebench_hf.report.details import scored_questions
+    from spinebench_hf.report.tables import breakdown
+    from spinebench_hf.sources.synthetic import write_release
+
+    options = ["Osteophytes", "Healthy", "Vertebral collapse", "Disc space narrowing", "Foraminal stenosis"]
+    evaluation = [{"image": f"{i}.jpg", "question": "What spinal disease does this patient have?",
+                   "task": "spine_disease_classification", "answers": options[i % 5], "options": options}
+                  for i in range(6)]
+    evaluation += [{"image": f"{i}.jpg", "question": "Where is the spinal canal stenosis?",
+                    "task": "spine_lesion_localization", "answers": ["L4/L5"]} for i in range(3)]
+    write_release(tmp_path / "release", {"evaluation/test.json": evaluation})
+    import_release(tmp_path / "release", tmp_path / "imported")
+    args = lighteval_args(setup, "release")
+    args[args.index("--output-dir") + 1] = str(tmp_path / "out")
+    done = subprocess.run([sys.executable, "-m", "spinebench_hf.cli", "eval", *args], capture_output=True, text=True,
+                          timeout=900, env=dict(os.environ, **(env(setup) | {"SPINEBENCH_DATA": str(tmp_path / "imported")})))
+    assert done.returncode == 0, done.stderr[-3000:]
+    scored = scored_questions([tmp_path / "out"])
+    assert sorted(scored.task.value_counts().items()) == [("diagnosis", 6), ("localization", 3)]
+    assert set(scored.source) == {"unknown"} and set(scored.study_id) == {f"release/evaluation/{i}.jpg" for i in range(6)}
+    by_source = breakdown(scored, "source")
+    assert (by_source.ci_low >= 0).all() and (by_source.ci_high <= 1).all() and (by_source.ci_low < by_source.ci_high).all()

@@ -146,3 +146,15 @@ def test_robustness_tables():
     (row,) = blind_scores(blind).query("task == 'diagnosis'").to_dict("records")
     assert row == {"model": "m1", "task": "diagnosis", "questions": 4, "acc_with_image": 0.5, "acc_blind": 0.0,
                    "right_without_image": 0}
+
+
+def test_the_report_sets_the_papers_rows_beside_the_users(tmp_path):
+    from spinebench_hf.report.tables import beside_the_paper
+
+    text = beside_the_paper(RECORDS)
+    assert "| m1 (this run) | 50.00 | 50.00 | 75.00 | 100.00 | 50.00 |" in text
+    assert "| Gemini-2.5-pro-exp-03-25 (paper) | 32.37 | 9.35 | 48.61 | 63.55 | 20.86 |" in text
+    assert "do not compare directly" in text
+    released = RECORDS.assign(id="release/evaluation/test/" + RECORDS.id)
+    assert beside_the_paper(released).startswith("Measured on the authors' release")
+    assert "## Beside the paper's published rows" in write_report(RECORDS, tmp_path).read_text()

@@ -21,7 +21,7 @@ def size_category(rows: int) -> str:
     return "100K<n<1M"
 
 
-def card_data(report: dict) -> DatasetCardData:
+def card_data(report: dict, pretty_name: str = "SpineBench") -> DatasetCardData:
     configs = list(report["splits"])
     data = DatasetCardData(
         language=["en"],
@@ -31,7 +31,7 @@ def card_data(report: dict) -> DatasetCardData:
         task_categories=["visual-question-answering", "multiple-choice"],
         tags=["medical", "radiology", "spine", "x-ray", "mri"],
         size_categories=[size_category(sum(s["full"]["rows"] for s in report["splits"].values()))],
-        pretty_name="SpineBench",
+        pretty_name=pretty_name,
     )
     MetadataConfigs({
         config: {"data_files": [{"split": split, "path": f"{config}/{split}-*"} for split in SPLITS],
@@ -71,7 +71,24 @@ def render_card(report: dict) -> str:
     return str(card)
 
 
-def write_card(folder: Path, report: dict) -> Path:
+def render_release_card(report: dict) -> str:
+    """README.md of an imported release (`spinebench import-release`)."""
+    template = resources.files("spinebench_hf").joinpath("templates/release_card.md").read_text(encoding="utf-8")
+    card = DatasetCard.from_template(
+        card_data(report, pretty_name="SpineBench (the authors' release)"),
+        template_str=template,
+        version=report["spinebench_hf"],
+        release_fingerprint=report["release_fingerprint"],
+        fingerprint=report["fingerprint"],
+        counts=report["splits"],
+        paper_sub=SUB_SIZES,
+        skipped=report["skipped"],
+        citation=CITATION,
+    )
+    return str(card)
+
+
+def write_card(folder: Path, report: dict, render=render_card) -> Path:
     path = Path(folder) / "README.md"
-    path.write_text(render_card(report), encoding="utf-8")
+    path.write_text(render(report), encoding="utf-8")
     return path

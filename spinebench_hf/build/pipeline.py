@@ -7,33 +7,29 @@ bytes embedded, README.md (the dataset card, real counts) and build_report.json.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import shutil
 import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import datasets
 import numpy as np
 from tqdm import tqdm
 
 from .. import __version__, settings
 from ..embedding.mining import disease_similarity, sample_library
 from ..imaging import DECODER_NOTE, DEFAULT_MAX_SIDE
-from ..schema import CONFIGS, SPLITS
+from ..schema import CONFIGS
 from ..settings import DEFAULT_DATA, DEFAULT_ENCODER, DEFAULT_ENCODER_WEIGHTS, DEFAULT_SEED
 from ..sources.records import Record
 from ..sources.scan import ScanReport, check_complete, open_sources, read_all
-from .dataset_builder import SpineBench, items_file
+from .dataset_folder import files_and_fingerprint, split_counts, write_configs
 from .questions import Item, diagnosis_item, localization_items
 from .standardize import image_path, standardize_all
 from .subset import SUB_SIZES, select_sub, sub_group
 
 logger = logging.getLogger(__name__)
-MAX_SHARD_BYTES = 500 * 2**20
 
 
 @dataclass
@@ -102,59 +98,13 @@ def make_items(records: list[Record], vectors: np.ndarray, seed: int) -> dict[st
 
 def write_dataset(items: dict[str, list[Item]], records: list[Record], work: Path, images: Path,
                   options: BuildOptions) -> dict:
-    """Items → JSON lines → the builder → parquet shards in options.output. Returns what was written."""
+    """Items (with their standardized PNGs and SpineBench-Sub marked) → the dataset folder. Returns what was written."""
     path_of = {r.image_id: str(image_path(images, r, options.max_side)) for r in records}
-    written = {}
-    datasets.disable_progress_bars()  # the build shows its own progress
+    rows = {}
     for config in CONFIGS:
-        shutil.rmtree(options.output / config, ignore_errors=True)
-        if not items[config]:
-            continue
-        sub = select_sub(items[config], SUB_SIZES[config], sub_group, options.seed)
-        with open(items_file(work, config), "w", encoding="utf-8") as out:
-            for item in items[config]:
-                row = item.row() | {"sub": item.id in sub, "image_path": path_of[item.image_id]}
-                out.write(json.dumps(row, allow_nan=False) + "\n")
-        builder = SpineBench(config_name=config, data_dir=str(work), cache_dir=str(work / "hf"),
-                             hash=hashlib.sha256(items_file(work, config).read_bytes()).hexdigest()[:16])
-        # datasets writes the parquet shards itself, batch by batch: nothing of the dataset is held or memory-mapped
-        builder.download_and_prepare(file_format="parquet", max_shard_size=MAX_SHARD_BYTES)
-        in_split = {"full": items[config], "sub": [item for item in items[config] if item.id in sub]}
-        written[config] = {split: move_shards(builder, split, options.output / config) | summary(in_split[split])
-                           for split in SPLITS}
-    return written
-
-
-def move_shards(builder: SpineBench, split: str, folder: Path) -> dict:
-    """The builder's parquet shards of `split`, renamed `<split>-0000k-of-0000n.parquet` into `folder`."""
-    made = sorted(Path(builder.cache_dir).glob(f"{builder.dataset_name}-{split}*.parquet"))
-    info = builder.info.splits[split]
-    if sum(pq_rows(path) for path in made) != info.num_examples:
-        raise RuntimeError(f"the builder's {split} shards in {builder.cache_dir} do not hold its {info.num_examples} rows")
-    folder.mkdir(parents=True, exist_ok=True)
-    files = [folder / f"{split}-{index:05d}-of-{len(made):05d}.parquet" for index in range(len(made))]
-    for source, target in zip(made, files):
-        shutil.move(source, target)
-    return {"rows": info.num_examples, "bytes": info.num_bytes, "files": files}
-
-
-def pq_rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path).metadata.num_rows
-
-
-def summary(items: list[Item]) -> dict:
-    return {"by_source": dict(Counter(item.source for item in items)),
-            "by_disease": dict(Counter(item.disease for item in items))}
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        sub = select_sub(items[config], SUB_SIZES[config], sub_group, options.seed) if items[config] else set()
+        rows[config] = [item.row() | {"sub": item.id in sub, "image_path": path_of[item.image_id]} for item in items[config]]
+    return write_configs(rows, options.output, work)
 
 
 def package_versions() -> dict[str, str]:
@@ -171,9 +121,7 @@ def package_versions() -> dict[str, str]:
 
 
 def build_report(options, encoder, readers, collected: ScanReport, items, written) -> dict:
-    files = {f"{config}/{path.name}": file_digest(path)
-             for config, splits in written.items() for split in splits.values() for path in split["files"]}
-    fingerprint = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()
+    files, fingerprint = files_and_fingerprint(written)
     sources = {}
     for reader in readers:
         records = [r for r in collected.records if r.source == reader.name]
@@ -190,8 +138,7 @@ def build_report(options, encoder, readers, collected: ScanReport, items, writte
         "max_side": options.max_side,
         "encoder": {"name": encoder.name, "weights": encoder.identity.split("|")[1], "weight_hash": encoder.weight_hash},
         "sources": sources,
-        "splits": {config: {split: {k: v for k, v in info.items() if k != "files"} for split, info in splits.items()}
-                   for config, splits in written.items()},
+        "splits": split_counts(written),
         "questions": {config: len(config_items) for config, config_items in items.items()},
         "skips": [asdict(skip) for skip in collected.skips],
         "image_notes": [list(note) for note in collected.notes if not note[1].startswith(DECODER_NOTE)],

@@ -1,7 +1,8 @@
 """`spinebench push`: upload a built dataset folder to the Hugging Face Hub, private unless asked otherwise.
 
 BUU-LSPINE, RSNA 2024 and VinDr-SpineXR forbid redistribution (spec/sources.md §5): a public upload of a build
-holding their images is refused before any network call, unless --allow-restricted-sources is given.
+holding their images, or of an imported release (which holds them all), is refused before any network call, unless
+--allow-restricted-sources is given.
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ class PushRefused(SpineBenchError):
     """The upload would publish what may not be published, or the folder is not a SpineBench build."""
 
 
+RELEASE_SOURCES = "the authors' SpineBench release (its images come from BUU-LSPINE, RSNA 2024 and VinDr-SpineXR)"
+
+
 def restricted_sources(folder: Path) -> list[str]:
     """Titles of the sources in the build whose images may not be redistributed."""
+    if (Path(folder) / "import_report.json").is_file() and not (Path(folder) / "build_report.json").exists():
+        return [RELEASE_SOURCES]  # an imported release: its images are the restricted sources' own
     report_path = Path(folder) / "build_report.json"
     try:
         report = json.loads(report_path.read_text())

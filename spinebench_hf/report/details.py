@@ -76,7 +76,8 @@ def read_details(paths: list[str | Path], *, images: bool = False) -> pd.DataFra
                 "variant": variant(str(doc["task_name"])),
                 "id": specific["id"],
                 "image_id": specific["image_id"],
-                "study_id": str(specific["study_id"]),
+                # the cluster of the intervals; an imported release has no studies: each image is its own
+                "study_id": str(specific["study_id"]) or str(specific["image_id"]),
                 "source": class_name(SOURCE_NAMES, specific["source"]),
                 "disease": class_name(CLASS_NAMES, specific["disease"]),
                 "modality": specific["modality"],

@@ -21,6 +21,22 @@ from .statistics import clustered_mean, paired_comparison
 
 INVALID, MULTIPLE = "invalid", "several letters"
 PAPER_COLUMNS = ["Model", "SDD Acc", "SLL Acc", "SLL Pre", "SLL Recall", "Overall Acc"]
+# The paper's main results on SpineBench-Sub, as published (spec/paper-facts.md §7.1; final version, 2025-06-04)
+PAPER_RESULTS = [
+    ["Gemini-2.5-pro-exp-03-25", "32.37", "9.35", "48.61", "63.55", "20.86"],
+    ["GPT-4o-2024-11-20", "23.64", "9.69", "46.66", "38.16", "16.67"],
+    ["Claude-3-5-sonnet-20241022", "23.58", "12.64", "48.86", "31.56", "18.11"],
+    ["Llama-3.2-11b-vision-instruct", "19.24", "10.00", "44.65", "21.64", "14.62"],
+    ["Grok 3", "21.45", "10.02", "46.78", "33.40", "15.74"],
+    ["Doubao-1.5-vision-pro-32k", "17.46", "6.14", "44.16", "49.33", "11.80"],
+    ["DeepSeek-VL2", "23.25", "11.39", "45.89", "27.09", "17.32"],
+    ["Qwen2.5-VL-7B-Instruct", "18.26", "12.14", "46.72", "29.73", "15.20"],
+    ["LLaVA-Med v1.5", "21.32", "9.25", "47.92", "24.33", "15.29"],
+    ["HuatuoGPT-Vision-7B", "22.28", "8.80", "40.00", "23.82", "15.84"],
+    ["Med-Flamingo", "19.49", "4.08", "44.60", "8.51", "11.79"],
+    ["MedGemma-4B", "12.15", "5.30", "46.94", "39.14", "8.73"],
+]
+RELEASE_ID_PREFIX = "release/"  # the ids of `spinebench import-release`
 
 
 def percent(value: float | None) -> str:
@@ -51,6 +67,18 @@ def markdown(columns: list[str], rows: list[list[str]]) -> str:
 def paper_table(scored: pd.DataFrame) -> str:
     rows = [[row[0], *map(percent, row[1:])] for row in paper_rows(scored)]
     return markdown(PAPER_COLUMNS, rows + [["Random (paper)", "20.00", "-", "-", "-", "-"]])
+
+
+def beside_the_paper(scored: pd.DataFrame) -> str:
+    """The user's rows and the paper's, in one table, saying whether they were measured on the same questions."""
+    ours = [[f"{row[0]} (this run)", *map(percent, row[1:])] for row in paper_rows(scored)]
+    paper = [[f"{row[0]} (paper)", *row[1:]] for row in PAPER_RESULTS]
+    on_release = bool(len(scored)) and scored.id.str.startswith(RELEASE_ID_PREFIX).all()
+    note = ("Measured on the authors' release (`spinebench import-release`): the paper's questions, so the rows "
+            "compare." if on_release else "Measured on a local build from the source archives: other questions, "
+            "options and Sub split than the paper's, so the rows do not compare directly; import the authors' "
+            "release for that.")
+    return note + "\n\n" + markdown(PAPER_COLUMNS, ours + paper)
 
 
 def breakdown(scored: pd.DataFrame, by: str, score: str = "acc") -> pd.DataFrame:
@@ -132,7 +160,8 @@ def write_report(scored: pd.DataFrame, output: str | Path) -> Path:
     paper = pd.DataFrame(paper_rows(scored), columns=PAPER_COLUMNS)
     paper.to_csv(output / "table.csv", index=False)
     (output / "table.md").write_text(paper_table(scored) + "\n")
-    sections = ["# SpineBench results", "## Main table (SpineBench protocol, %)", paper_table(scored)]
+    sections = ["# SpineBench results", "## Main table (SpineBench protocol, %)", paper_table(scored),
+                "## Beside the paper's published rows (%)", beside_the_paper(scored)]
     for by in ("disease", "source", "modality"):
         frame = breakdown(scored, by)
         frame.to_csv(output / f"by_{by}.csv", index=False)

@@ -344,6 +344,20 @@ def vindr_hex(image_id: str, kind: str) -> str:
     return hashlib.md5(f"{kind}:{image_id}".encode()).hexdigest()
 
 
+# --- the authors' release (Silversorrow/SpineBench) ------------------------------------------------------
+def write_release(root: Path, files: dict[str, list[dict]], *, seed: int = 0, size: tuple[int, int] = (64, 48)) -> Path:
+    """`root/<folder>/<name>.json` (each a list of the given records) with a JPEG for every `image`/`image_path`
+    they name, beside the JSON file, as the release is laid out (paper-facts §8)."""
+    for name, records in files.items():
+        json_path = root / name
+        write(json_path, json.dumps(records, indent=1))
+        for record in records:
+            image = record.get("image", record.get("image_path")) if isinstance(record, dict) else None
+            if isinstance(image, str) and not (json_path.parent / image).exists():
+                write(json_path.parent / image, encode(to_uint(draw_spine(seed, image, size), 8), "JPEG"))
+    return root
+
+
 # --- archives -------------------------------------------------------------------------------------------
 def write_zip(path: Path, members: dict[str, bytes]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
