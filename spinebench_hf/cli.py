@@ -135,16 +135,16 @@ def cmd_push(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def run_lighteval(lighteval_args: list[str]) -> int:
     """`spinebench eval ...` = `lighteval ...` with this project's lighteval fixes applied in this process."""
-    from .evaluation.lighteval_fixes import fix_vlm_backend, stub_offline_downloads
-
-    stub_offline_downloads()
-    fix_vlm_backend()
     if "--circular" in lighteval_args:  # ours, not lighteval's: write the rotations, then ask them
         from .evaluation.variants import write_rotations
         from .settings import data_path
 
         lighteval_args = [a for a in lighteval_args if a != "--circular"]
         print(f"circular evaluation: rotated questions in {write_rotations(data_path())}", file=sys.stderr)
+    from .evaluation.lighteval_fixes import fix_vlm_backend, stub_offline_downloads
+
+    stub_offline_downloads()
+    fix_vlm_backend()
     from lighteval.__main__ import app
 
     try:
@@ -325,11 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["eval"]:  # everything after it is lighteval's, --help included
-        return run_lighteval(argv[1:])
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        if argv[:1] == ["eval"]:  # everything after it is lighteval's, --help included
+            return run_lighteval(argv[1:])
+        parser = build_parser()
+        args = parser.parse_args(argv)
         return args.run(args, parser)
     except SpineBenchError as exc:
         print(f"spinebench: error: {exc}", file=sys.stderr)

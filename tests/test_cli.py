@@ -94,3 +94,9 @@ def test_the_majority_rule_counts_images_not_rows():
     check_complete(report(3, 4), [RsnaReader], allowed=["rsna"])
     with pytest.raises(PartialSourceError, match=r"BUU-LSPINE \(buu\): no usable image: 0 of 0 candidate"):
         check_complete(report(3, 4), [BuuReader])  # a source that yields nothing at all
+
+
+def test_circular_eval_on_a_folder_that_is_not_a_dataset_is_a_message(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SPINEBENCH_DATA", str(tmp_path))
+    assert main(["eval", "--circular", "custom", "m", "f.py", "spinebench:diagnosis_circular|0"]) == 2
+    assert "not a SpineBench dataset folder (no build_report.json or import_report.json)" in capsys.readouterr().err

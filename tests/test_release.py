@@ -196,3 +196,11 @@ def test_the_cli_prints_the_counts_beside_the_paper(imported, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "diagnosis: full 9, sub 7" in out and "the release's evaluation/ holds 7 questions, the paper's Sub 1758" in out
     assert json.loads((tmp_path / "cli" / "import_report.json").read_text())["skipped"] == {"duplicate-record": 1}
+
+
+def test_circular_rotations_are_written_for_an_imported_release(imported):
+    from spinebench_hf.evaluation.variants import write_rotations
+
+    root, report = imported
+    rotated = datasets.load_dataset(str(write_rotations(root / "out")), "diagnosis", split="sub")
+    assert len(rotated) == sum(len(row["options"]) for row in rows(root, "diagnosis", "sub"))

@@ -15,6 +15,7 @@ from pathlib import Path
 import datasets
 from PIL import Image
 
+from ..errors import SpineBenchError
 from ..prompts import LETTERS
 from ..schema import ROTATION, features
 
@@ -37,10 +38,19 @@ def circular_folder(data: str | Path) -> Path:
     return Path(str(Path(data).resolve()) + "-circular")
 
 
+def dataset_fingerprint(data: str | Path) -> str:
+    """The fingerprint a build (build_report.json) or an imported release (import_report.json) recorded."""
+    for name in ("build_report.json", "import_report.json"):
+        path = Path(data) / name
+        if path.is_file():
+            return json.loads(path.read_text())["fingerprint"]
+    raise SpineBenchError(f"{data}: not a SpineBench dataset folder (no build_report.json or import_report.json)")
+
+
 def write_rotations(data: str | Path) -> Path:
     """The diagnosis Sub split with every question in all its rotations, as a Hub-style folder (reused if current)."""
     target = circular_folder(data)
-    fingerprint = json.loads((Path(data) / "build_report.json").read_text())["fingerprint"]
+    fingerprint = dataset_fingerprint(data)
     stamp = target / "rotations_of.json"
     if stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") == fingerprint:
         return target
