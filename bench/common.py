@@ -135,11 +135,11 @@ def record(name: str, title: str, body: str, data: dict, packages: tuple[str, ..
     print(section)
 
 
-ORDER = ("standardize", "embedding", "mining", "harness", "build_scale", "projection")
+ORDER = ("standardize", "embedding", "mining", "harness", "build_scale", "projection", "sweep")
 
 
 def _ordered(text: str) -> str:
-    """Keep the sections in the issue's order (a)…(f), whichever script ran last."""
+    """Keep the sections in order (a)…(g), whichever script ran last."""
     sections = {m.group(2): m.group(1) for m in re.finditer(r"(<!-- bench:(\w+) -->.*?<!-- /bench:\2 -->)", text, re.S)}
     known = [sections[name] for name in ORDER if name in sections]
     others = [body for name, body in sections.items() if name not in ORDER]

@@ -1,4 +1,4 @@
-"""Run every bench script in order, (a) to (f); each rewrites its own section of bench/RESULTS.md.
+"""Run every bench script in order, (a) to (g); each rewrites its own section of bench/RESULTS.md.
 
     python bench/run_all.py
 
@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPTS = ("standardize", "embedding", "mining", "harness", "build_scale", "projection")
+SCRIPTS = ("standardize", "embedding", "mining", "harness", "build_scale", "projection", "sweep")
 
 if __name__ == "__main__":
     for name in SCRIPTS:

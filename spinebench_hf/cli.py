@@ -126,6 +126,26 @@ def cmd_import_release(args: argparse.Namespace, parser: argparse.ArgumentParser
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .evaluation.sweep import SUMMARY_COLUMNS, run_sweep, summary
+    from .evaluation.sweep_config import load_sweep
+    from .report.details import scored_questions
+    from .report.tables import markdown, paper_table, write_report
+
+    output = Path(args.output)
+    results = run_sweep(load_sweep(args.sweep), output)
+    print("\n" + markdown(SUMMARY_COLUMNS, summary(results)))
+    scored = scored_questions([output / "details"])
+    report = write_report(scored, output / "report")
+    print(f"\n{paper_table(scored)}\n\nthe report: {report}")
+    incomplete = sorted({run.model for run in results if not run.complete})
+    if incomplete:
+        print(f"spinebench sweep: incomplete (failed requests, retried by the next run): {', '.join(incomplete)}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_push(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .build.push import push
 
@@ -263,6 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
                                       "--local-dir PATH` wrote it")
     add_output(release, DEFAULT_DATA, "the dataset folder to write")
     release.set_defaults(run=cmd_import_release)
+
+    sweep = commands.add_parser("sweep", help="every model of SWEEP.yaml on every task, resumable, then the report")
+    sweep.add_argument("sweep", metavar="SWEEP.yaml")
+    add_output(sweep, "spinebench-sweep", "replies (responses.sqlite), details, server logs and report/")
+    sweep.set_defaults(run=cmd_sweep)
 
     push = commands.add_parser("push", help="upload a built folder to the Hugging Face Hub (private by default)")
     push.add_argument("folder")

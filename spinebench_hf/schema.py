@@ -23,6 +23,7 @@ UNKNOWN = "unknown"  # a column the authors' release does not carry (source, mod
 # rotated copy of a question (`<id>#rot<k>`) for circular evaluation.
 TASK_VARIANTS = ("blind", "circular")
 ROTATION = "#rot"
+FAILED_STAGE = "failed"  # the extraction stage of a question whose request got no reply (`spinebench sweep`)
 
 DESCRIPTION = "SpineBench (arXiv 2510.12267): multiple-choice spine diagnosis and lesion localization questions."
 HOMEPAGE = "https://arxiv.org/abs/2510.12267"

@@ -75,6 +75,11 @@ def judge_server() -> ServerSettings:
                    ("SPINEBENCH_JUDGE_KEY", "SPINEBENCH_API_KEY", "OPENAI_API_KEY"))
 
 
+def api_key(variable: str | None) -> str:
+    """The key kept in the environment variable a SWEEP.yaml names (`api_key_env`); never written anywhere."""
+    return _get(variable, default="EMPTY") if variable else "EMPTY"
+
+
 def judge_spec() -> str:
     return _get("SPINEBENCH_JUDGE", default="")
 

@@ -210,3 +210,23 @@ def test_the_authors_release_runs_unchanged_and_reports(setup, tmp_path):
     assert set(scored.source) == {"unknown"} and set(scored.study_id) == {f"release/evaluation/{i}.jpg" for i in range(6)}
     by_source = breakdown(scored, "source")
     assert (by_source.ci_low >= 0).all() and (by_source.ci_high <= 1).all() and (by_source.ci_low < by_source.ci_high).all()
+
+
+def test_a_sweep_with_the_transformers_backend(setup, tmp_path):
+    """A sweep entry with backend transformers: lighteval's own VLM backend on the tiny VLM, under the entry's name."""
+    from spinebench_hf.cli import main
+
+    model = tmp_path / "vlm"
+    shutil.copytree(setup / "vlm", model)
+    sweep = tmp_path / "SWEEP.yaml"
+    sweep.write_text(json.dumps({"dataset": str(setup / "data"), "tasks": ["spinebench:localization"],
+                                 "generation": {"max_new_tokens": 12},
+                                 "models": [{"name": "tiny", "backend": "transformers", "model": str(model),
+                                             "batch_size": 3},
+                                            {"name": "healthy", "backend": "baseline", "baseline": "healthy"}]}))
+    assert main(["sweep", str(sweep), "--output", str(tmp_path / "out")]) == 0
+    rows = pd.read_csv(tmp_path / "out" / "report" / "table.csv")
+    assert set(rows.Model) == {"tiny", "healthy"}
+    expected = len(datasets.load_dataset(str(setup / "data"), "localization", split="sub"))
+    assert len(list((tmp_path / "out" / "details" / "tiny").rglob("details_spinebench:localization*.parquet"))) == 1
+    assert sum(len(pd.read_parquet(p)) for p in (tmp_path / "out" / "details" / "tiny").rglob("*.parquet")) == expected

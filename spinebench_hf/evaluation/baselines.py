@@ -70,16 +70,17 @@ def most_common_answer(rows) -> dict[int, tuple[str, ...]]:
 
 
 class NearestNeighbourBaseline(SpineBenchModel):
-    def __init__(self, config):
+    def __init__(self, config, data: str | None = None):
         super().__init__(config)
         import datasets
 
         from ..embedding.encoder import ImageEncoder
 
+        data = data or data_path()
         self.encoder = ImageEncoder(*baseline_encoder())
-        diagnosis = datasets.load_dataset(data_path(), "diagnosis", split="full")
+        diagnosis = datasets.load_dataset(data, "diagnosis", split="full")
         self.library, self.library_vectors = self._library(diagnosis, baseline_seed())
-        localization = datasets.load_dataset(data_path(), "localization", split="full")
+        localization = datasets.load_dataset(data, "localization", split="full")
         self.usual_levels = most_common_answer(localization.remove_columns("image"))
 
     def _library(self, rows, seed: int) -> tuple[Library, dict[str, np.ndarray]]:

@@ -8,6 +8,8 @@ reply, the extracted letters and the extraction stage (saved with `--save-detail
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from lighteval.metrics.metrics_sample import SampleLevelComputation
@@ -116,15 +118,29 @@ def blind_doc(line: dict, task_name: str) -> Doc:
     return doc
 
 
-def tasks_table() -> list[LightevalTaskConfig]:
-    """`spinebench:diagnosis` / `:localization` on SpineBench-Sub (the paper's protocol); `_full` on every question;
-    `_blind` without the image; `diagnosis_circular` on every rotation of the options (`spinebench eval --circular`)."""
+@dataclass(frozen=True)
+class TaskSpec:
+    config: str
+    split: str
+    prompt: Callable[[dict, str], Doc]
+    folder: str  # the dataset folder the task reads
+
+
+def task_specs(data: str) -> dict[str, TaskSpec]:
+    """Every task over the dataset folder `data`: `spinebench:diagnosis` / `:localization` on SpineBench-Sub (the
+    paper's protocol); `_full` on every question; `_blind` without the image; `diagnosis_circular` on every
+    rotation of the options (written by `spinebench eval --circular` beside the dataset)."""
     blind, circular = TASK_VARIANTS
-    table = [task_config(config + suffix, config, split)
-             for config in CONFIGS for suffix, split in (("", "sub"), ("_full", "full"))]
-    table += [task_config(f"{config}_{blind}", config, "sub", prompt=blind_doc) for config in CONFIGS]
-    table.append(task_config(f"diagnosis_{circular}", "diagnosis", "sub", repo=str(circular_folder(data_path()))))
-    return table
+    specs = {f"spinebench:{config}{suffix}": TaskSpec(config, split, spinebench_doc, data)
+             for config in CONFIGS for suffix, split in (("", "sub"), ("_full", "full"))}
+    specs |= {f"spinebench:{config}_{blind}": TaskSpec(config, "sub", blind_doc, data) for config in CONFIGS}
+    specs[f"spinebench:diagnosis_{circular}"] = TaskSpec("diagnosis", "sub", spinebench_doc, str(circular_folder(data)))
+    return specs
+
+
+def tasks_table() -> list[LightevalTaskConfig]:
+    return [task_config(name.removeprefix("spinebench:"), spec.config, spec.split, spec.prompt, spec.folder)
+            for name, spec in task_specs(data_path()).items()]
 
 
 TASKS_TABLE = tasks_table()  # `--custom-tasks spinebench_hf.evaluation.lighteval_task` works as tasks/spinebench.py does

@@ -27,16 +27,23 @@ class BackendError(SpineBenchError):
     """The model server refused a request or could not be reached."""
 
 
+def data_url(data: bytes) -> str:
+    """An image file's bytes as a data URL, sent as they are (PNG, or the JPEG of an imported release)."""
+    kind = "jpeg" if data[:3] == b"\xff\xd8\xff" else "png"
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
+
+
 def image_data_url(image: Image.Image) -> str:
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return data_url(buffer.getvalue())
 
 
-def chat_messages(prompt: str, images: list[Image.Image]) -> list[dict]:
+def chat_messages(prompt: str, images: list[Image.Image] | None = None, image_files: list[bytes] = ()) -> list[dict]:
     """One user turn: the prompt, then the image(s) — the paper's prompts end with `<image>`."""
+    urls = [image_data_url(image) for image in images or ()] + [data_url(data) for data in image_files]
     parts = [{"type": "text", "text": prompt}]
-    parts += [{"type": "image_url", "image_url": {"url": image_data_url(image)}} for image in images or ()]
+    parts += [{"type": "image_url", "image_url": {"url": url}} for url in urls]
     return [{"role": "user", "content": parts}]
 
 
@@ -64,12 +71,19 @@ class OpenAIChatModel(SpineBenchModel):
 
 
 def chat(client: openai.OpenAI, model: str, messages: list[dict], max_tokens: int, shown_url: str) -> str:
-    """One completion's text; a refused or unreachable request becomes a BackendError naming the server."""
+    """One completion's text (greedy); a refused or unreachable request becomes a BackendError naming the server."""
+    return complete(client, model, messages, max_tokens, shown_url)[0]
+
+
+def complete(client: openai.OpenAI, model: str, messages: list[dict], max_tokens: int, shown_url: str,
+             temperature: float = 0.0) -> tuple[str, int | None]:
+    """(the completion's text, its completion tokens where the server reports usage)."""
     try:
         response = client.chat.completions.create(model=model, messages=messages, max_tokens=max_tokens,
-                                                  temperature=0.0)
+                                                  temperature=temperature)
     except openai.APIStatusError as exc:
         raise BackendError(f"{shown_url}: the server answered {exc.status_code} for model {model!r}: {exc.message}") from None
     except (openai.APIConnectionError, openai.APITimeoutError) as exc:
         raise BackendError(f"{shown_url}: no answer for model {model!r} after retries: {exc}") from None
-    return response.choices[0].message.content or ""
+    usage = getattr(response, "usage", None)
+    return response.choices[0].message.content or "", getattr(usage, "completion_tokens", None)

@@ -17,6 +17,7 @@ import pandas as pd
 from ..labels import CLASS_NAMES, LEVELS
 from ..metrics import overall
 from ..prompts import LETTERS
+from ..schema import FAILED_STAGE
 from .statistics import clustered_mean, paired_comparison
 
 INVALID, MULTIPLE = "invalid", "several letters"
@@ -44,7 +45,7 @@ def percent(value: float | None) -> str:
 
 
 def task_mean(scored: pd.DataFrame, model: str, task: str, score: str) -> float | None:
-    rows = scored[(scored.model == model) & (scored.task == task)]
+    rows = scored[(scored.model == model) & (scored.task == task) & (scored.stage != FAILED_STAGE)]
     return float(rows[score].mean()) if len(rows) else None
 
 
@@ -55,7 +56,9 @@ def paper_rows(scored: pd.DataFrame) -> list[list]:
         cells = [task_mean(scored, model, "diagnosis", "acc"), task_mean(scored, model, "localization", "acc"),
                  task_mean(scored, model, "localization", "precision"), task_mean(scored, model, "localization", "recall")]
         both = cells[0] is not None and cells[1] is not None
-        rows.append([model, *cells, overall(cells[0], cells[1]) if both else None])
+        failed = int((scored[scored.model == model].stage == FAILED_STAGE).sum())
+        label = f"{model} (incomplete: {failed} failed)" if failed else model  # never ranked as if complete
+        rows.append([label, *cells, overall(cells[0], cells[1]) if both else None])
     return rows
 
 
@@ -129,9 +132,14 @@ def confusion(scored: pd.DataFrame, model: str) -> pd.DataFrame:
 
 
 def rates(scored: pd.DataFrame) -> pd.DataFrame:
-    """Format compliance and judge rescue per model and task, with rule-only next to judge-assisted accuracy."""
+    """Per model and task: format compliance and judge rescue, rule-only next to judge-assisted accuracy, and the
+    counts of `invalid` replies (no answer could be read) apart from `failed` requests (no reply at all)."""
     columns = [c for c in ("acc", "acc_rules", "format_compliance", "judge_rescue") if c in scored]
-    return scored.groupby(["model", "task"])[columns].mean().reset_index()
+    answered = scored[scored.stage != FAILED_STAGE]
+    means = answered.groupby(["model", "task"])[columns].mean()
+    counts = scored.assign(invalid=scored.stage == "none", failed=scored.stage == FAILED_STAGE).groupby(["model", "task"])[
+        ["invalid", "failed"]].sum()
+    return means.join(counts, how="outer").reset_index()
 
 
 def comparisons(scored: pd.DataFrame) -> pd.DataFrame:
@@ -156,12 +164,13 @@ def write_report(scored: pd.DataFrame, output: str | Path) -> Path:
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     everything = scored if "variant" in scored else scored.assign(variant="")
-    scored = everything[everything.variant == ""]  # the protocol tasks; the variants get their own sections
-    paper = pd.DataFrame(paper_rows(scored), columns=PAPER_COLUMNS)
+    protocol = everything[everything.variant == ""]  # the protocol tasks; the variants get their own sections
+    paper = pd.DataFrame(paper_rows(protocol), columns=PAPER_COLUMNS)
     paper.to_csv(output / "table.csv", index=False)
-    (output / "table.md").write_text(paper_table(scored) + "\n")
-    sections = ["# SpineBench results", "## Main table (SpineBench protocol, %)", paper_table(scored),
-                "## Beside the paper's published rows (%)", beside_the_paper(scored)]
+    (output / "table.md").write_text(paper_table(protocol) + "\n")
+    sections = ["# SpineBench results", "## Main table (SpineBench protocol, %)", paper_table(protocol),
+                "## Beside the paper's published rows (%)", beside_the_paper(protocol)]
+    scored = protocol[protocol.stage != FAILED_STAGE]  # a failed request has no reply to break down
     for by in ("disease", "source", "modality"):
         frame = breakdown(scored, by)
         frame.to_csv(output / f"by_{by}.csv", index=False)
@@ -180,7 +189,7 @@ def write_report(scored: pd.DataFrame, output: str | Path) -> Path:
         table.to_csv(output / f"confusion_{slug(model)}.csv")
         image = confusion_heatmap(table, model, output / f"confusion_{slug(model)}.png")
         sections += [f"## Diagnosis confusion: {model}", frame_markdown(table.reset_index()), f"![confusion]({image.name})"]
-    titled = [("rates", "Format compliance and judge rescue", rates(scored)),
+    titled = [("rates", "Format compliance, judge rescue, invalid replies and failed requests", rates(protocol)),
               ("comparisons", "Paired comparisons (A − B, same questions)", comparisons(scored)),
               ("position_bias", "Position bias (diagnosis: letters chosen vs correct)", position_bias(everything)),
               ("circular", "Circular evaluation (right only if every rotation is right)", circular_scores(everything)),

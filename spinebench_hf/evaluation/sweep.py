@@ -1,0 +1,281 @@
+"""`spinebench sweep`: every model of a SWEEP.yaml on every task in it, resumable, with nothing lost.
+
+Per model and task, the questions are the task's Docs (the same prompt and image as the lighteval task). Replies
+come from the response cache where they are stored, else from the model's backend, and each is stored as soon as it
+arrives (`response_cache`). A request that still fails after its retries is `failed`: never stored, never scored,
+asked again by the next run; a model with failed questions is incomplete and makes the sweep exit non-zero.
+Replies are scored by the lighteval task's own metric (`SpineBenchScore`), and written as lighteval-style
+per-sample details (`<DIR>/details/<model>/sweep/details_<task>|0_sweep.parquet`), so `spinebench report` reads
+sweeps and lighteval runs alike.
+
+Backends: `openai` (any OpenAI-compatible server; the image is sent as the file's own bytes), `vllm` (`vllm serve
+MODEL ...` started, used through the openai backend, stopped), `server` (any command, same), `baseline` (the
+weight-free baselines) and `transformers` (lighteval's in-process VLM backend, run through `spinebench eval`; it
+has lighteval's own caching, not this response cache).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
+from lighteval.models.model_output import ModelResponse
+from lighteval.tasks.requests import Doc
+from PIL import Image
+from tqdm import tqdm
+
+from ..errors import SpineBenchError
+from ..imaging import encode_png
+from ..metrics import METRIC_NAMES
+from ..schema import FAILED_STAGE
+from ..settings import ServerSettings, api_key
+from .lighteval_task import SpineBenchScore, task_specs
+from .model_servers import free_port, running_server
+from .response_cache import ResponseCache, reply_key
+from .sweep_config import BASELINES, DEFAULT_CONCURRENCY, ModelEntry, Sweep
+from .variants import dataset_fingerprint
+
+
+@dataclass
+class Question:
+    doc: Doc
+    image: bytes  # the image file as sent
+    key: str  # in the response cache
+
+
+@dataclass
+class TaskRun:
+    model: str
+    task: str
+    questions: int = 0
+    cached: int = 0
+    new: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    completion_tokens: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.failed == 0
+
+
+Reply = str | Exception  # a reply, or why the request failed
+Answerer = Callable[[list[Question]], Iterator[tuple[Question, Reply, int | None]]]
+
+
+def questions_of(sweep: Sweep, task: str, model: str, fingerprint: str) -> list[Question]:
+    spec = task_specs(str(sweep.dataset))[task]
+    rows = datasets.load_dataset(spec.folder, spec.config, split=spec.split)
+    rows = rows.cast_column("image", datasets.Image(decode=False))
+    found = []
+    for row in rows:
+        stored = row["image"]["bytes"]
+        picture = Image.open(io.BytesIO(stored))  # lazy: decoded only by a backend that looks at it
+        doc = spec.prompt(row | {"image": picture}, task)
+        doc.generation_size = sweep.max_new_tokens
+        image = stored if doc.images[0] is picture else encode_png(doc.images[0])
+        key = reply_key(fingerprint, row["id"], model, sweep.generation, doc.query, image)
+        found.append(Question(doc, image, key))
+    return found
+
+
+def openai_answerer(entry: ModelEntry, sweep: Sweep, server: ServerSettings) -> Answerer:
+    from .openai_chat import chat_messages, client_for, complete
+
+    client = client_for(server)
+
+    def ask(question: Question) -> tuple[str, int | None]:
+        messages = chat_messages(question.doc.query, image_files=[question.image])
+        return complete(client, entry.get("model"), messages, sweep.max_new_tokens, server.base_url, sweep.temperature)
+
+    def answer(questions: list[Question]) -> Iterator[tuple[Question, Reply, int | None]]:
+        pool = ThreadPoolExecutor(server.concurrency)
+        futures = {pool.submit(ask, question): question for question in questions}
+        try:
+            for future in as_completed(futures):
+                try:
+                    reply, tokens = future.result()
+                    yield futures[future], reply, tokens
+                except SpineBenchError as exc:
+                    yield futures[future], exc, None
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: what was answered is already stored
+
+    return answer
+
+
+def server_settings(entry: ModelEntry, base_url: str) -> ServerSettings:
+    return ServerSettings(base_url=base_url, api_key=api_key(entry.get("api_key_env")),
+                          concurrency=entry.get("concurrency", DEFAULT_CONCURRENCY),
+                          timeout=float(entry.get("timeout", 600)), retries=entry.get("retries", 5))
+
+
+def baseline_answerer(entry: ModelEntry, sweep: Sweep) -> Answerer:
+    from lighteval.models.custom.custom_model import CustomModelConfig
+
+    from .baselines import HealthyBaseline, NearestNeighbourBaseline, RandomBaseline
+    from .lighteval_models import model_file
+
+    name = BASELINES[entry.get("baseline")]
+    config = CustomModelConfig(model_name=entry.name, model_definition_file_path=str(model_file(name)))
+    kinds = {"random_baseline": RandomBaseline, "healthy_baseline": HealthyBaseline}
+    model = kinds[name](config) if name in kinds else NearestNeighbourBaseline(config, data=str(sweep.dataset))
+
+    def answer(questions: list[Question]) -> Iterator[tuple[Question, Reply, int | None]]:
+        for start in range(0, len(questions), 64):
+            batch = questions[start:start + 64]
+            yield from ((q, reply, None) for q, reply in zip(batch, model.replies([q.doc for q in batch])))
+
+    return answer
+
+
+@contextlib.contextmanager
+def answerer_for(entry: ModelEntry, sweep: Sweep, output: Path) -> Iterator[Answerer]:
+    if entry.backend == "openai":
+        yield openai_answerer(entry, sweep, server_settings(entry, entry.get("base_url")))
+    elif entry.backend == "baseline":
+        yield baseline_answerer(entry, sweep)
+    else:  # a server of ours: vllm or any command
+        if entry.backend == "vllm":
+            port = entry.get("port") or free_port()
+            command = ["vllm", "serve", entry.get("model"), "--port", str(port), *entry.get("serve_args", [])]
+            base_url = f"http://127.0.0.1:{port}/v1"
+            ready_url = f"{base_url}/models"
+        else:
+            command, base_url, ready_url = entry.get("command"), entry.get("base_url"), entry.get("ready_url")
+        with running_server(command, ready_url, timeout=float(entry.get("ready_timeout", 1800)),
+                            log=output / "servers" / f"{entry.name}.log"):
+            yield openai_answerer(entry, sweep, server_settings(entry, base_url))
+
+
+def model_identity(entry: ModelEntry) -> str:
+    """What makes two runs the same model for the cache: the model served, and vLLM's settings for it; not the URL
+    or the command line it is reached through (a port or a log flag must not throw replies away)."""
+    keys = {"openai": ("model",), "vllm": ("model", "serve_args"), "server": ("model",),
+            "baseline": ("baseline",)}[entry.backend]
+    return json.dumps([entry.backend, *(entry.get(key) for key in keys)])
+
+
+def run_task(entry: ModelEntry, task: str, answer: Answerer, sweep: Sweep, cache: ResponseCache, fingerprint: str,
+             output: Path, progress: bool) -> TaskRun:
+    identity = model_identity(entry)
+    questions = questions_of(sweep, task, identity, fingerprint)
+    run = TaskRun(entry.name, task, questions=len(questions))
+    replies = {key: reply for key, (reply, _) in cache.get_many([q.key for q in questions]).items()}
+    run.cached = len(replies)
+    missing = [q for q in questions if q.key not in replies]
+    bar = tqdm(total=len(questions), initial=run.cached, desc=f"{entry.name} {task}", disable=not progress)
+    start = time.monotonic()
+    failures: dict[str, str] = {}
+    for question, reply, tokens in answer(missing) if missing else ():
+        if isinstance(reply, Exception):
+            failures[question.key] = str(reply)
+            run.failed += 1
+        else:
+            cache.put(question.key, identity, question.doc.specific["id"], reply, tokens)
+            replies[question.key] = reply
+            run.new += 1
+            run.completion_tokens += tokens or 0
+        bar.update()
+        bar.set_postfix(cached=run.cached, failed=run.failed, refresh=False)
+    bar.close()
+    run.seconds = time.monotonic() - start
+    write_details(entry.name, task, questions, replies, failures, output)
+    return run
+
+
+def write_details(model: str, task: str, questions: list[Question], replies: dict[str, str], failures: dict[str, str],
+                  output: Path) -> Path:
+    """Every question scored by the task's own metric, as lighteval's details; a failed one holds no score."""
+    config = questions[0].doc.specific["task"] if questions else "diagnosis"
+    score = SpineBenchScore(config)
+    rows = []
+    for question in questions:
+        doc = question.doc
+        if question.key in replies:
+            metric = score.compute(doc, ModelResponse(text=[replies[question.key]]))
+        else:
+            doc.specific.update(reply="", extracted=[], extraction_stage=FAILED_STAGE, error=failures.get(question.key, ""))
+            metric = {name: None for name in METRIC_NAMES[config]}
+        rows.append({"doc": {"task_name": f"{task}|0", "query": doc.query, "specific": doc.specific},
+                     "model_response": {"input": doc.query, "text": [doc.specific["reply"]]}, "metric": metric})
+    path = output / "details" / model / "sweep" / f"details_{task}|0_sweep.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
+
+
+def run_transformers(entry: ModelEntry, sweep: Sweep, output: Path) -> list[TaskRun]:
+    """lighteval's in-process VLM backend, through `spinebench eval accelerate`; its details moved under the name."""
+    runs = output / "runs" / entry.name
+    shutil.rmtree(runs, ignore_errors=True)
+    model_args = ",".join([f"model_name={entry.get('model')}", f"generation_size={sweep.max_new_tokens}",
+                           f"batch_size={entry.get('batch_size', 1)}", *([entry.get("model_args")] if entry.get("model_args") else [])])
+    command = [sys.executable, "-m", "spinebench_hf.cli", "eval", "accelerate", model_args,
+               ",".join(f"{task}|0" for task in sweep.tasks), "--custom-tasks", "spinebench_hf.evaluation.lighteval_task",
+               "--vision-model", "--output-dir", str(runs), "--save-details"]
+    start = time.monotonic()
+    log = output / "servers" / f"{entry.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as handle:
+        done = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT,
+                              env=dict(os.environ, SPINEBENCH_DATA=str(sweep.dataset.resolve())))
+    target = output / "details" / entry.name / "transformers"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for path in runs.rglob("details_spinebench:*.parquet"):
+        shutil.move(path, target / path.name)
+    seconds = time.monotonic() - start
+    found = {path.name.split("|")[0].removeprefix("details_") for path in target.iterdir()}
+    return [TaskRun(entry.name, task, failed=0 if done.returncode == 0 and task in found else 1, seconds=seconds)
+            for task in sweep.tasks]
+
+
+def run_sweep(sweep: Sweep, output: str | Path, progress: bool = True) -> list[TaskRun]:
+    """Every model on every task; returns one TaskRun per model and task (see `summary`)."""
+    output = Path(output)
+    fingerprint = dataset_fingerprint(sweep.dataset)
+    unknown = [task for task in sweep.tasks if task not in task_specs(str(sweep.dataset))]
+    if unknown:
+        raise SpineBenchError(f"unknown task(s) {unknown}; expected some of {sorted(task_specs(str(sweep.dataset)))}")
+    cache = ResponseCache(output / "responses.sqlite")
+    results: list[TaskRun] = []
+    try:
+        for entry in sweep.models:
+            if entry.backend == "transformers":
+                results += run_transformers(entry, sweep, output)
+                continue
+            try:
+                with answerer_for(entry, sweep, output) as answer:
+                    for task in sweep.tasks:
+                        results.append(run_task(entry, task, answer, sweep, cache, fingerprint, output, progress))
+            except SpineBenchError as exc:  # its server never answered: every question of it failed, the sweep goes on
+                print(f"spinebench sweep: {entry.name}: {exc}", file=sys.stderr)
+                done = {run.task for run in results if run.model == entry.name}
+                results += [TaskRun(entry.name, task, failed=1) for task in sweep.tasks if task not in done]
+    finally:
+        cache.close()
+    return results
+
+
+def summary(results: list[TaskRun]) -> list[list]:
+    """A row per model and task: questions, from cache, new, failed, wall time, tokens per second."""
+    return [[run.model, run.task, run.questions, run.cached, run.new, run.failed, f"{run.seconds:.1f}",
+             f"{run.completion_tokens / run.seconds:.1f}" if run.completion_tokens and run.seconds else "-"]
+            for run in results]
+
+
+SUMMARY_COLUMNS = ["model", "task", "questions", "from cache", "new", "failed", "wall (s)", "tokens/s"]

@@ -1,0 +1,109 @@
+"""A small OpenAI-compatible chat server for the sweep tests and bench, with faults to inject.
+
+    python tests/openai_server.py --port N [--latency S] [--fail-rate P] [--drop-rate P] [--die-after N]
+                                  [--always-fail-mod M] [--log FILE] [--seed S]
+    python tests/openai_server.py serve MODEL --port N ...      # as `vllm serve` is called
+
+Replies are a deterministic function of the request (prompt and image): `My final option(s): [X]`. Every request
+is logged as one JSON line: the request's digest, the status answered, the time. Faults: a 429 or 500 with
+probability --fail-rate, a connection closed without an answer with --drop-rate, a 500 for every request whose
+digest is 0 mod --always-fail-mod, and exit (a killed server) after --die-after successful answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("serve", nargs="*", help="`serve MODEL`, as vllm is called (ignored)")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--fail-rate", type=float, default=0.0)
+    parser.add_argument("--drop-rate", type=float, default=0.0)
+    parser.add_argument("--die-after", type=int, default=0)
+    parser.add_argument("--always-fail-mod", type=int, default=0)
+    parser.add_argument("--log")
+    parser.add_argument("--seed", type=int, default=0)
+    args, _ = parser.parse_known_args()  # vllm's own flags (--tensor-parallel-size ...) are accepted and ignored
+    return args
+
+
+def main() -> None:
+    args = parse()
+    rng, lock, served = random.Random(args.seed), threading.Lock(), [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_):
+            pass
+
+        def send(self, status: int, payload: dict) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("retry-after-ms", "5")  # keeps the client's backoff short
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            self.send(200, {"object": "list", "data": [{"id": "served-model", "object": "model"}]})
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            content = body["messages"][0]["content"]
+            prompt = next(part["text"] for part in content if part["type"] == "text")
+            digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+            with lock:
+                roll, drop = rng.random(), rng.random()
+            time.sleep(args.latency)
+            if args.always_fail_mod and int(digest, 16) % args.always_fail_mod == 0:
+                status = 500
+            elif roll < args.fail_rate:
+                status = 429 if roll < args.fail_rate / 2 else 500
+            elif drop < args.drop_rate:
+                status = 0
+            else:
+                status = 200
+            self.log(digest, status)
+            if status == 0:
+                self.close_connection = True
+                self.connection.shutdown(2)  # a dropped connection: no answer at all
+                return
+            if status != 200:
+                self.send(status, {"error": {"message": "injected fault", "type": "server_error"}})
+                return
+            letter = "ABCDE"[int(digest, 16) % 5]
+            marker = "My final option" if "final option: [X]" in prompt else "My final options"
+            reply = f"Reasoning about the image.\n{marker}: [{letter}]"
+            self.send(200, {"id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
+                            "choices": [{"index": 0, "finish_reason": "stop",
+                                         "message": {"role": "assistant", "content": reply}}],
+                            "usage": {"prompt_tokens": 100, "completion_tokens": 12, "total_tokens": 112}})
+            with lock:
+                served[0] += 1
+                if args.die_after and served[0] >= args.die_after:
+                    os._exit(0)  # a server killed in the middle of a run
+
+        def log(self, digest: str, status: int) -> None:
+            if args.log:
+                with lock, open(args.log, "a") as out:
+                    out.write(json.dumps({"request": digest, "status": status, "time": time.time()}) + "\n")
+
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
