@@ -133,7 +133,12 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .report.tables import markdown, paper_table, write_report
 
     output = Path(args.output)
-    results = run_sweep(load_sweep(args.sweep), output)
+    try:
+        results = run_sweep(load_sweep(args.sweep), output)
+    except KeyboardInterrupt:
+        print(f"\nspinebench sweep: interrupted; every reply received is kept in {output / 'responses.sqlite'}: "
+              "run the same command again to continue", file=sys.stderr)
+        return 130
     print("\n" + markdown(SUMMARY_COLUMNS, summary(results)))
     scored = scored_questions([output / "details"])
     report = write_report(scored, output / "report")

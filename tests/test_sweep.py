@@ -192,3 +192,21 @@ def test_a_vllm_entry_starts_vllm_serve(built, tmp_path, monkeypatch):
     path = sweep_file(tmp_path, built / "data", [entry], tasks=["spinebench:localization"])
     assert main(["sweep", str(path), "--output", str(tmp_path / "out")]) == 0
     assert len(requests(tmp_path / "vllm.log")) == len(answers(tmp_path / "out", "qwen")) > 0
+
+
+def test_every_part_of_the_key_matters(tmp_path):
+    from spinebench_hf.evaluation.response_cache import ResponseCache, reply_key
+
+    base = ("fingerprint", "item", "model", {"max_new_tokens": 64, "temperature": 0.0}, "prompt", b"image")
+    keys = {reply_key(*base)}
+    for index, other in enumerate(["rebuilt", "item2", "model2", {"max_new_tokens": 65, "temperature": 0.0},
+                                   "prompt2", b"image2"]):
+        changed = list(base)
+        changed[index] = other
+        keys.add(reply_key(*changed))
+    assert len(keys) == 7  # a rebuilt dataset, another item, model, setting, prompt or image: never a stale reply
+    cache = ResponseCache(tmp_path / "responses.sqlite")
+    cache.put(reply_key(*base), "model", "item", "My final option: [A]", 7)
+    cache.close()
+    assert ResponseCache(tmp_path / "responses.sqlite").get_many([reply_key(*base), "missing"]) == {
+        reply_key(*base): ("My final option: [A]", 7)}
