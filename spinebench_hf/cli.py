@@ -240,6 +240,13 @@ def cmd_compare_encoders(args: argparse.Namespace, parser: argparse.ArgumentPars
     return 0
 
 
+def cmd_metric_path(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .evaluation.evaluate_metric import metric_path
+
+    print(metric_path())
+    return 0
+
+
 def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .sources.synthetic import write_samples
 
@@ -344,6 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     model = commands.add_parser("model-file", help="the file to give `lighteval custom NAME FILE TASKS`")
     model.add_argument("name", choices=MODEL_FILES)
     model.set_defaults(run=cmd_model_file)
+
+    metric = commands.add_parser("metric-path", help="the folder of the Hugging Face `evaluate` metric (evaluate.load)")
+    metric.set_defaults(run=cmd_metric_path)
 
     samples = commands.add_parser("samples", help="write small synthetic archives in the four real formats")
     add_output(samples, "spinebench-samples", "the archives")

@@ -1,0 +1,59 @@
+"""SpineBench's scores as a Hugging Face `evaluate` metric, for scoring in your own loop.
+
+    import evaluate
+    metric = evaluate.load(path)          # path: `spinebench metric-path`; offline, from the installed package
+    metric.add_batch(predictions=replies, references=[{"answer": row["answer"], "options": row["options"]}, ...])
+    metric.compute(task="diagnosis")      # or "localization"
+
+A prediction is a model's raw reply; a reference is the dataset row's gold letters and its options (the parser needs
+them: letters outside the options are refused, and an option named in words is read). The answer is read by the same
+parser as the lighteval task (the last "My final option(s):" marker, then one option's text; never a guess), and
+scored by the same metrics: diagnosis `acc`; localization `acc` (exact set), `precision`, `recall`, `f1`,
+`jaccard`; both `format_compliance`. Without a judge, so these are the lighteval task's `acc_rules`.
+"""
+
+import datasets
+import evaluate
+
+from spinebench_hf.metrics import format_compliance, score_diagnosis, score_localization
+from spinebench_hf.parsing import extract_answer
+
+_CITATION = """@inproceedings{zhang2025spinebench,
+  title = {SpineBench: Benchmarking Multimodal LLMs for Spinal Pathology Analysis},
+  author = {Zhang, Chenghanyu and others},
+  booktitle = {Proceedings of the 33rd ACM International Conference on Multimedia},
+  year = {2025}
+}"""
+TASKS = ("diagnosis", "localization")
+
+
+def score_reply(reply: str, answer: list, options: list, task: str) -> dict:
+    """One reply's scores, as the lighteval task computes them without a judge."""
+    extraction = extract_answer(reply, list(options))
+    if task == "diagnosis":
+        scores = {"acc": score_diagnosis(extraction.letters, answer)}
+    else:
+        scores = score_localization(extraction.letters, answer)
+    return scores | {"format_compliance": format_compliance(extraction.stage)}
+
+
+class SpineBench(evaluate.Metric):
+    def _info(self) -> evaluate.MetricInfo:
+        return evaluate.MetricInfo(
+            description=__doc__,
+            citation=_CITATION,
+            inputs_description="predictions: raw replies; references: {'answer': gold letters, 'options': option texts}",
+            features=datasets.Features({
+                "predictions": datasets.Value("string"),
+                "references": {"answer": datasets.Sequence(datasets.Value("string")),
+                               "options": datasets.Sequence(datasets.Value("string"))},
+            }),
+        )
+
+    def _compute(self, predictions, references, task: str = "diagnosis"):
+        if task not in TASKS:
+            raise ValueError(f"task {task!r}: expected one of {TASKS}")
+        scores = [score_reply(reply, ref["answer"], ref["options"], task) for reply, ref in zip(predictions, references)]
+        if not scores:
+            return {}
+        return {name: sum(s[name] for s in scores) / len(scores) for name in scores[0]}
