@@ -240,6 +240,17 @@ def cmd_compare_encoders(args: argparse.Namespace, parser: argparse.ArgumentPars
     return 0
 
 
+def cmd_lmms_eval_tasks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .evaluation.lmms_eval_task import write_task_folder
+    from .evaluation.variants import dataset_fingerprint
+    from .settings import cache_dir, data_path
+
+    data = data_path()
+    folder = Path(args.output) if args.output else cache_dir() / "lmms-eval-tasks" / dataset_fingerprint(data)[:16]
+    print(write_task_folder(data, folder))
+    return 0
+
+
 def cmd_metric_path(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .evaluation.evaluate_metric import metric_path
 
@@ -351,6 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     model = commands.add_parser("model-file", help="the file to give `lighteval custom NAME FILE TASKS`")
     model.add_argument("name", choices=MODEL_FILES)
     model.set_defaults(run=cmd_model_file)
+
+    lmms = commands.add_parser("lmms-eval-tasks", help="write the lmms-eval tasks for SPINEBENCH_DATA; print their "
+                                                        "folder (for --include_path)")
+    lmms.add_argument("--output", metavar="DIR", help="where to write them (default: the cache, by fingerprint)")
+    lmms.set_defaults(run=cmd_lmms_eval_tasks)
 
     metric = commands.add_parser("metric-path", help="the folder of the Hugging Face `evaluate` metric (evaluate.load)")
     metric.set_defaults(run=cmd_metric_path)

@@ -1,12 +1,16 @@
-"""lighteval's per-sample details → one table of samples (the input of every report and of the rating kit).
+"""Per-sample results → one table of samples (the input of every report and of the rating kit), whichever harness
+ran the model.
 
-A run's details are `<output-dir>/details/<model name>/<timestamp>/details_spinebench:<task>|0_<timestamp>.parquet`;
-each row holds the Doc (with `specific`: the item's fields plus the reply, extracted letters and extraction stage
-that the task recorded) and the metric values.
+- lighteval (and `spinebench sweep`): `<output-dir>/details/<model name>/<timestamp>/details_spinebench:<task>|0_
+  <timestamp>.parquet`; each row holds the Doc (with `specific`: the item's fields plus the reply, extracted letters
+  and extraction stage that the task recorded) and the metric values.
+- lmms-eval (`--log_samples`): `<output_path>/<model>/<timestamp>_samples_spinebench_<task>.jsonl`; each line holds,
+  per metric, the record our `process_results` wrote (the same fields) with its `score`.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -16,20 +20,24 @@ from ..labels import CLASS_NAMES
 from ..metrics import SCORE_NAMES
 from ..schema import SOURCE_NAMES, TASK_VARIANTS, class_name
 
+LMMS_SAMPLES = "*_samples_spinebench_*.jsonl"
+
 
 def details_files(paths: list[str | Path]) -> list[Path]:
     found = []
     for path in map(Path, paths):
         if path.is_dir():
-            found += sorted(path.rglob("details_spinebench:*.parquet"))
-        elif path.is_file() and path.suffix == ".parquet":
+            found += sorted(path.rglob("details_spinebench:*.parquet")) + sorted(path.rglob(LMMS_SAMPLES))
+        elif path.is_file() and path.suffix in (".parquet", ".jsonl"):
             found.append(path)
         elif path.is_file() and path.suffix == ".json":
             found += details_for_results(path)
         else:
-            raise SpineBenchError(f"{path}: expected lighteval output (a folder, a results_*.json or a details parquet)")
+            raise SpineBenchError(f"{path}: expected lighteval or lmms-eval output (a folder, a results_*.json, a details "
+                                  "parquet or a samples jsonl)")
     if not found:
-        raise SpineBenchError(f"no details_spinebench:*.parquet in {[str(p) for p in paths]} (run lighteval with --save-details)")
+        raise SpineBenchError(f"no details_spinebench:*.parquet or {LMMS_SAMPLES} in {[str(p) for p in paths]} (run "
+                              "lighteval with --save-details, or lmms-eval with --log_samples)")
     return found
 
 
@@ -61,11 +69,33 @@ def first_image_bytes(images) -> bytes | None:
     return first.get("bytes") if isinstance(first, dict) else None
 
 
+def lmms_rows(path: Path) -> list[dict]:
+    """The samples of an lmms-eval log: one row per line, from the records our process_results wrote."""
+    task = path.stem.split("_samples_", 1)[1]
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        sample = json.loads(line)
+        records = {name: value for name, value in sample.items() if isinstance(value, dict) and "score" in value}
+        record = next(iter(records.values()))
+        rows.append({
+            "model": path.parent.name, "task": record["task"], "variant": variant(task), "id": record["id"],
+            "image_id": record["image_id"], "study_id": str(record["study_id"]), "source": record["source"],
+            "disease": record["disease"], "modality": record["modality"], "question": record["question"],
+            "options": list(record["options"]), "answer": list(record["answer"]), "reply": record["reply"],
+            "extracted": list(record["extracted"]), "stage": record["stage"],
+            **{name: float(records[name]["score"]) for name in SCORE_NAMES if name in records},
+        })
+    return rows
+
+
 def read_details(paths: list[str | Path], *, images: bool = False) -> pd.DataFrame:
     """One row per (model, sample): the item's fields, the reply, extracted letters, extraction stage and every
-    score; with `images`, the image bytes as the details saved them."""
+    score; with `images`, the image bytes as the details saved them (lighteval only)."""
     rows = []
     for path in details_files(paths):
+        if path.suffix == ".jsonl":
+            rows += [row | ({"image": None} if images else {}) for row in lmms_rows(path)]
+            continue
         model = model_name(path)
         for _, detail in pd.read_parquet(path).iterrows():
             doc, metric = detail["doc"], detail["metric"]

@@ -1,0 +1,91 @@
+"""SpineBench in lmms-eval: the task folder, scores equal to the lighteval path, the stale-cache refusal, and
+lmms-eval's own CLI on the built dataset with a tiny random local LLaVA (its llava_hf backend)."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import datasets
+import pytest
+from conftest import ROW
+from lighteval.models.model_output import ModelResponse
+from PIL import Image
+
+from spinebench_hf.cli import main
+from spinebench_hf.evaluation.lighteval_task import SpineBenchScore, spinebench_doc
+from spinebench_hf.evaluation.lmms_eval_task import check_dataset, doc_to_messages, process_results, write_task_folder
+
+REPLIES = ["My final options: [B, D]", "My final options: [B]", "reasoning... My final options: [A, B, D, E]",
+           "I cannot tell.", "My final options: [F]", "The lesion is at L4/L5 only.", "【D】My final options: 【B，D】"]
+DOC = ROW | {"question": ROW["question"], "disease": 4, "source": 2}
+
+
+@pytest.mark.parametrize("reply", REPLIES)
+def test_per_sample_scores_equal_the_lighteval_path(reply, monkeypatch):
+    monkeypatch.delenv("SPINEBENCH_JUDGE", raising=False)
+    lighteval = SpineBenchScore("localization").compute(spinebench_doc(DOC, "spinebench:localization"),
+                                                        ModelResponse(text=[reply]))
+    lmms = process_results(DOC, [reply])
+    assert {name: record["score"] for name, record in lmms.items()} == {
+        name: lighteval[name] for name in ("acc", "precision", "recall", "f1", "jaccard", "format_compliance")}
+    record = lmms["acc"]
+    assert (record["study_id"], record["source"], record["disease"]) == ("1", "rsna", "Spinal canal stenosis")
+
+
+def test_the_image_follows_the_verbatim_prompt():
+    (message,) = doc_to_messages(DOC | {"image": Image.new("L", (4, 4))})
+    text, image = message["content"]
+    assert text["type"] == "text" and text["text"].startswith("This is a simulated medical scenario")
+    assert image["type"] == "image" and image["url"].mode == "RGB"
+
+
+def test_the_task_folder_records_the_fingerprint_and_refuses_a_rebuilt_dataset(built, tmp_path, capsys, monkeypatch):
+    data = tmp_path / "data"
+    shutil.copytree(built / "data", data)
+    monkeypatch.setenv("SPINEBENCH_DATA", str(data))
+    assert main(["lmms-eval-tasks", "--output", str(tmp_path / "tasks")]) == 0
+    folder = tmp_path / "tasks"
+    assert capsys.readouterr().out.strip() == str(folder)
+    fingerprint = json.loads((data / "build_report.json").read_text())["fingerprint"]
+    yaml_text = (folder / "spinebench_diagnosis.yaml").read_text()
+    assert f"spinebench_fingerprint: {fingerprint}" in yaml_text and "test_split: sub" in yaml_text  # hashed by lmms-eval
+    assert "cluster_key: study_id" in yaml_text and "max_new_tokens: 1024" in yaml_text
+    assert {p.name for p in folder.iterdir()} >= {"spinebench.yaml", "spinebench_localization_full.yaml", "utils.py"}
+    settings = folder / "spinebench_dataset.json"
+    assert check_dataset("rows", settings) == "rows"
+    report = json.loads((data / "build_report.json").read_text())
+    (data / "build_report.json").write_text(json.dumps(report | {"fingerprint": "rebuilt" + fingerprint[7:]}))
+    with pytest.raises(ValueError, match="was rebuilt .* run `spinebench lmms-eval-tasks` again"):
+        check_dataset("rows", settings)  # the stale folder refuses: no reply cached for old questions is reused
+
+
+@pytest.mark.slow
+def test_lmms_evals_own_cli_runs_both_tasks_and_the_report_reads_its_logs(built, tmp_path):
+    pytest.importorskip("lmms_eval", reason="the lmms extra (pip install '.[lmms]') is not installed")
+    from tiny_vlm import build as build_vlm
+
+    from spinebench_hf.report.details import scored_questions
+    from spinebench_hf.report.tables import paper_rows
+
+    build_vlm(str(tmp_path / "vlm"))
+    folder = write_task_folder(built / "data", tmp_path / "tasks")
+    command = [sys.executable, "-m", "lmms_eval", "--model", "llava_hf", "--model_args",
+               f"pretrained={tmp_path / 'vlm'},device_map=cpu", "--device", "cpu", "--tasks", "spinebench",
+               "--include_path", str(folder), "--log_samples", "--output_path", str(tmp_path / "out"),
+               "--gen_kwargs", "max_new_tokens=12"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert done.returncode == 0 and "Error during evaluation" not in done.stdout + done.stderr, done.stderr[-3000:]
+    scored = scored_questions([tmp_path / "out"])
+    expected = {c: len(datasets.load_dataset(str(built / "data"), c, split="sub")) for c in ("diagnosis", "localization")}
+    assert scored.task.value_counts().to_dict() == expected  # every question of both tasks, once
+    for row in scored.itertuples():  # the logged scores are our metrics on the logged replies
+        assert process_results({"id": row.id, "image_id": row.image_id, "task": row.task, "study_id": row.study_id,
+                                "source": row.source, "disease": row.disease, "modality": row.modality,
+                                "question": row.question, "options": row.options, "answer": row.answer},
+                               [row.reply])["acc"]["score"] == row.acc
+    (results,) = (tmp_path / "out").rglob("*_results.json")
+    numbers = json.loads(results.read_text())["results"]
+    assert "acc_stderr_clustered,none" in numbers["spinebench_diagnosis"]
+    (row,) = paper_rows(scored)
+    assert row[1] == pytest.approx(numbers["spinebench_diagnosis"]["acc,none"])
