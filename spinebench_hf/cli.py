@@ -187,8 +187,9 @@ def cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .demo import BANNER, run_demo
 
     print(BANNER)
-    table = run_demo(Path(args.output), per_source=args.per_source, seed=args.seed)
+    table, page = run_demo(Path(args.output), per_source=args.per_source, seed=args.seed)
     print(f"\nSpineBench-Sub, baselines (lighteval; details and results under {args.output}):\n\n{table}\n\n{BANNER}")
+    print(f"the report, with a case gallery, to open in a browser: {page}")
     return 0
 
 
@@ -200,13 +201,14 @@ def cmd_model_file(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 
 
 def cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .report.details import scored_questions
+    from .report.details import case_images, scored_questions
     from .report.tables import paper_table, write_report
 
     scored = scored_questions(args.paths)
-    report = write_report(scored, args.output)
+    report = write_report(scored, args.output, images=lambda ids: case_images(args.paths, ids))
     print(paper_table(scored))
     print(f"\nbreakdowns, confidence intervals, confusion matrices and plots: {report}")
+    print(f"the same with a case gallery, to open in a browser: {report.with_suffix('.html')}")
     return 0
 
 

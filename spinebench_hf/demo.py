@@ -15,8 +15,8 @@ from pathlib import Path
 from .build.pipeline import BuildOptions, build
 from .errors import SpineBenchError
 from .evaluation.lighteval_models import model_file
-from .report.details import scored_questions
-from .report.tables import paper_table
+from .report.details import case_images, scored_questions
+from .report.tables import paper_table, write_report
 from .sources.synthetic import write_samples
 
 DEMO_ENCODER = "ViT-B-32-SigLIP2-256"  # the smallest SigLIP2: the demo's 2-core budget, same code path as B/16
@@ -40,7 +40,8 @@ def evaluate(label: str, file: str, data: Path, output: Path) -> Path:
     return max(output.rglob("results_*.json"), key=lambda path: path.stat().st_mtime)
 
 
-def run_demo(output: Path, *, per_source: int = 24, seed: int = 0) -> str:
+def run_demo(output: Path, *, per_source: int = 24, seed: int = 0) -> tuple[str, Path]:
+    """The demo's paper table, and its HTML report."""
     output = Path(output)
     sources = {name: str(path) for name, path in write_samples(output / "archives", seed=seed, per_source=per_source).items()}
     data = output / "spinebench"
@@ -48,6 +49,9 @@ def run_demo(output: Path, *, per_source: int = 24, seed: int = 0) -> str:
                        max_side=256, cache_dir=output / "cache", progress=True))
     for label, file in BASELINES.items():
         evaluate(label, file, data, output / "results" / label)
-    table = paper_table(scored_questions([output / "results"]))
+    results = [output / "results"]
+    scored = scored_questions(results)
+    table = paper_table(scored)
     (output / "results.md").write_text(f"{BANNER}\n\n{table}\n")
-    return table
+    report = write_report(scored, output / "report", images=lambda ids: case_images(results, ids))
+    return table, report.with_suffix(".html")

@@ -32,4 +32,4 @@ def test_demo_prints_the_paper_table_for_the_three_baselines(tmp_path, capsys):
     assert main(["rating-sheet", str(tmp_path / "demo" / "results"), "--output", str(tmp_path / "rating"),
                  "--per-task", "2"]) == 0
     page = (tmp_path / "rating" / "rating_sheet.html").read_text()
-    assert page.count("<section>") == 3 * 2 * 2 and page.count("data:image/png;base64,") == 12
+    assert page.count("<section class='case'>") == 3 * 2 * 2 and page.count("data:image/png;base64,") == 12

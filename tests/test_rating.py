@@ -24,7 +24,7 @@ def test_sheet_round_trip(tmp_path):
     assert sample.equals(sample_replies(details(), per_task=3, seed=1))
     files = write_sheet(sample, tmp_path)
     page = files["html"].read_text()
-    assert page.count("<section>") == 12 and "data:image/png;base64," in page and "Figure 11" in page
+    assert page.count("<section class='case'>") == 12 and "data:image/png;base64," in page and "Figure 11" in page and "seed" not in page.lower()
     assert all(anchor in page for *_, anchors in RUBRIC for anchor in anchors.values())
     sheet = pd.read_csv(files["sheet"], dtype=str, keep_default_na=False)
     assert list(sheet.columns[:6]) == ["sample", "task", "question", "options", "correct", "reply"]

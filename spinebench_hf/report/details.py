@@ -125,6 +125,20 @@ def read_details(paths: list[str | Path], *, images: bool = False) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def case_images(paths: list[str | Path], ids: set[str]) -> dict[str, bytes]:
+    """The image of each question in `ids`, from whichever details saved it (lighteval's do; sweeps and lmms-eval
+    logs do not), one file at a time."""
+    found: dict[str, bytes] = {}
+    for path in details_files(paths):
+        if path.suffix != ".parquet" or ids <= set(found):
+            continue
+        for doc in pd.read_parquet(path, columns=["doc"])["doc"]:
+            item = doc["specific"]["id"]
+            if item in ids and item not in found and (image := first_image_bytes(doc.get("images"))):
+                found[item] = image
+    return found
+
+
 def scored_questions(paths: list[str | Path]) -> pd.DataFrame:
     """The details as scored questions: one row per (model, variant, question), a question answered twice refused."""
     scored = read_details(paths)

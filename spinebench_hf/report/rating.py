@@ -1,16 +1,16 @@
 """The reasoning-evaluation kit (the paper's appendix D, Figure 11): clinicians rate sampled replies on four criteria.
 
 `spinebench rating-sheet` samples N replies per model per task (seeded), hides the model names behind sample
-numbers, and writes `rating_sheet.csv` (to fill in) and `rating_sheet.html` (one self-contained page: image,
-question, options, correct answer, reply, the rubric), plus `key.csv` (sample → model). `spinebench rating-summary`
+numbers, and writes `rating_sheet.csv` and `rating_sheet.html`: one self-contained form (image, question, options,
+correct answer, reply, the rubric's 1–5 choices with their anchors; kept in the browser as entered; downloads the
+rater's CSV), plus `key.csv` (sample → model). `spinebench rating-summary`
 reads the filled sheets back (one per rater): mean score per model, task and criterion, and Krippendorff's alpha
 (ordinal) per criterion where several raters scored the same replies.
 """
 
 from __future__ import annotations
 
-import base64
-import html
+import hashlib
 from pathlib import Path
 
 import krippendorff
@@ -19,6 +19,7 @@ import pandas as pd
 from ..errors import SpineBenchError
 from ..prompts import LETTERS, render_options
 from ..seeding import rng_for
+from .pages import rating_page
 
 # Figure 11, word for word where the released appendix text has it; the fourth criterion's anchors are not in it.
 RUBRIC = [
@@ -77,27 +78,9 @@ def write_sheet(sample: pd.DataFrame, output: str | Path) -> dict[str, Path]:
     sheet = sample.assign(**{c: "" for c in CRITERIA}, rater="", comment="")[SHEET_COLUMNS]
     sheet.to_csv(output / "rating_sheet.csv", index=False)
     sample[["sample", "model", "task", "id"]].to_csv(output / "key.csv", index=False)
-    (output / "rating_sheet.html").write_text(sheet_html(sample), encoding="utf-8")
+    sheet_id = hashlib.sha256("|".join(sample["sample"] + sample["id"]).encode()).hexdigest()[:12]
+    (output / "rating_sheet.html").write_text(rating_page(sample, RUBRIC, SHEET_COLUMNS, sheet_id), encoding="utf-8")
     return {"sheet": output / "rating_sheet.csv", "html": output / "rating_sheet.html", "key": output / "key.csv"}
-
-
-def sheet_html(sample: pd.DataFrame) -> str:
-    rubric = "".join(
-        f"<h3>{html.escape(title)}</h3><p><i>{html.escape(focus)}</i></p><ul>"
-        + "".join(f"<li><b>{score}</b>: {html.escape(text)}</li>" for score, text in anchors.items()) + "</ul>"
-        for _, title, focus, anchors in RUBRIC)
-    cards = []
-    for row in sample.itertuples():
-        image = (f'<img src="data:image/png;base64,{base64.b64encode(row.image).decode()}" style="max-width:480px">'
-                 if row.image else "<p>(image not saved in the details)</p>")
-        cards.append(f"<section><h2>{row.sample} ({html.escape(row.task)})</h2>{image}"
-                     f"<p><b>Question:</b> {html.escape(row.question)}</p><p><b>Options:</b> {html.escape(row.options)}</p>"
-                     f"<p><b>Correct:</b> {html.escape(row.correct)}</p><pre style='white-space:pre-wrap'>"
-                     f"{html.escape(row.reply)}</pre></section>")
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>SpineBench reasoning rating</title></head><body>"
-            "<h1>SpineBench reasoning rating</h1><p>Score each reply 1–5 on every criterion in rating_sheet.csv "
-            "(one copy per rater; fill the rater column).</p><h2>Rubric (seed Figure 11)</h2>" + rubric
-            + "".join(cards) + "</body></html>")
 
 
 def read_sheets(paths: list[str | Path], key: str | Path) -> pd.DataFrame:

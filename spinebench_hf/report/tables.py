@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ from ..labels import CLASS_NAMES, LEVELS
 from ..metrics import overall
 from ..prompts import LETTERS
 from ..schema import FAILED_STAGE
+from ..seeding import rng_for
 from .statistics import clustered_mean, paired_comparison
 
 INVALID, MULTIPLE = "invalid", "several letters"
@@ -72,8 +74,8 @@ def paper_table(scored: pd.DataFrame) -> str:
     return markdown(PAPER_COLUMNS, rows + [["Random (paper)", "20.00", "-", "-", "-", "-"]])
 
 
-def beside_the_paper(scored: pd.DataFrame) -> str:
-    """The user's rows and the paper's, in one table, saying whether they were measured on the same questions."""
+def beside_rows(scored: pd.DataFrame) -> tuple[str, list[list[str]]]:
+    """The user's rows and the paper's, and a note saying whether they were measured on the same questions."""
     ours = [[f"{row[0]} (this run)", *map(percent, row[1:])] for row in paper_rows(scored)]
     paper = [[f"{row[0]} (paper)", *row[1:]] for row in PAPER_RESULTS]
     on_release = bool(len(scored)) and scored.id.str.startswith(RELEASE_ID_PREFIX).all()
@@ -81,7 +83,19 @@ def beside_the_paper(scored: pd.DataFrame) -> str:
             "compare." if on_release else "Measured on a local build from the source archives: other questions, "
             "options and Sub split than the paper's, so the rows do not compare directly; import the authors' "
             "release for that.")
-    return note + "\n\n" + markdown(PAPER_COLUMNS, ours + paper)
+    return note, ours + paper
+
+
+def beside_the_paper(scored: pd.DataFrame) -> str:
+    note, rows = beside_rows(scored)
+    return note + "\n\n" + markdown(PAPER_COLUMNS, rows)
+
+
+def beside_the_paper_html(scored: pd.DataFrame) -> str:
+    from .pages import frame_table
+
+    note, rows = beside_rows(scored)
+    return f"<p>{note}</p>" + frame_table(pd.DataFrame(rows, columns=PAPER_COLUMNS))
 
 
 def breakdown(scored: pd.DataFrame, by: str, score: str = "acc") -> pd.DataFrame:
@@ -156,8 +170,23 @@ def comparisons(scored: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_report(scored: pd.DataFrame, output: str | Path) -> Path:
-    """Every table as CSV, the plots as PNG, and report.md tying them together; returns report.md."""
+GALLERY_PER_TASK = 12
+
+
+def gallery_ids(scored: pd.DataFrame, seed: int = 0) -> list[str]:
+    """A seeded sample of the protocol questions of each task, the same for every model."""
+    chosen = []
+    for task in sorted(scored.task.unique()):
+        ids = sorted(scored[scored.task == task].id.unique())
+        order = rng_for(seed, "gallery", task).permutation(len(ids))[:GALLERY_PER_TASK]
+        chosen += [ids[i] for i in sorted(order)]
+    return chosen
+
+
+def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set[str]], dict] | None = None) -> Path:
+    """Every table as CSV, the plots as PNG, report.md tying them together, and report.html (the same with a case
+    gallery; `images` gives the gallery's images by question id); returns report.md."""
+    from .pages import frame_table, png_tag, report_page
     from .plots import accuracy_bars, confusion_heatmap, slug
     from .robustness import blind_scores, circular_scores, position_bias
 
@@ -170,25 +199,33 @@ def write_report(scored: pd.DataFrame, output: str | Path) -> Path:
     (output / "table.md").write_text(paper_table(protocol) + "\n")
     sections = ["# SpineBench results", "## Main table (SpineBench protocol, %)", paper_table(protocol),
                 "## Beside the paper's published rows (%)", beside_the_paper(protocol)]
+    pages = [("Main table, beside the paper's published rows (%)", beside_the_paper_html(protocol))]
     scored = protocol[protocol.stage != FAILED_STAGE]  # a failed request has no reply to break down
     for by in ("disease", "source", "modality"):
         frame = breakdown(scored, by)
         frame.to_csv(output / f"by_{by}.csv", index=False)
         sections += [f"## Accuracy by {by} (95 % CI clustered by study)", frame_markdown(frame)]
+        pages.append((f"Accuracy by {by} (95 % CI clustered by study)", frame_table(frame)))
     diagnosis = breakdown(scored[scored.task == "diagnosis"], "disease")
     if len(diagnosis):
-        sections.append(f"![per-disease accuracy]({accuracy_bars(diagnosis, 'disease', 'Diagnosis accuracy per disease', output / 'accuracy_by_disease.png').name})")
+        plot = accuracy_bars(diagnosis, 'disease', 'Diagnosis accuracy per disease', output / 'accuracy_by_disease.png')
+        sections.append(f"![per-disease accuracy]({plot.name})")
+        pages.append(("Diagnosis accuracy per disease", png_tag(plot)))
     models = breakdown(scored.assign(all="all"), "all").drop(columns="all")
     if len(models):
-        sections.append(f"![models]({accuracy_bars(models, 'task', 'Accuracy per task', output / 'models.png').name})")
+        plot = accuracy_bars(models, 'task', 'Accuracy per task', output / 'models.png')
+        sections.append(f"![models]({plot.name})")
+        pages.append(("Accuracy per task", png_tag(plot)))
     levels = level_breakdown(scored)
     levels.to_csv(output / "by_level.csv", index=False)
     sections += ["## Localization per level", frame_markdown(levels)]
+    pages.append(("Localization per level", frame_table(levels)))
     for model in sorted(scored[scored.task == "diagnosis"].model.unique()):
         table = confusion(scored, model)
         table.to_csv(output / f"confusion_{slug(model)}.csv")
         image = confusion_heatmap(table, model, output / f"confusion_{slug(model)}.png")
         sections += [f"## Diagnosis confusion: {model}", frame_markdown(table.reset_index()), f"![confusion]({image.name})"]
+        pages.append((f"Diagnosis confusion: {model}", frame_table(table.reset_index()) + png_tag(image)))
     titled = [("rates", "Format compliance, judge rescue, invalid replies and failed requests", rates(protocol)),
               ("comparisons", "Paired comparisons (A − B, same questions)", comparisons(scored)),
               ("position_bias", "Position bias (diagnosis: letters chosen vs correct)", position_bias(everything)),
@@ -197,6 +234,12 @@ def write_report(scored: pd.DataFrame, output: str | Path) -> Path:
     for name, title, frame in titled:
         frame.to_csv(output / f"{name}.csv", index=False)
         sections += [f"## {title}", frame_markdown(frame)]
+        pages.append((title, frame_table(frame) if len(frame) else "<p>(none)</p>"))
+    cases = gallery_ids(scored)
+    found = images(set(cases)) if images else {}
+    gallery = scored[scored.id.isin(cases)].set_index("id").loc[cases].reset_index()
+    gallery = gallery.assign(**{column: "" for column in ("question", "reply") if column not in gallery})
+    (output / "report.html").write_text(report_page(pages, gallery, found), encoding="utf-8")
     (output / "report.md").write_text("\n\n".join(sections) + "\n")
     return output / "report.md"
 

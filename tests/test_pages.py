@@ -1,0 +1,170 @@
+"""The HTML report and the rating form in a real browser: Debian's headless Chromium, driven by Selenium."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import RECORDS
+
+from spinebench_hf.report.rating import CRITERIA, read_sheets, summarize, write_sheet
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+HOSTILE = '<script>window.hacked = 1</script><img src=x onerror="window.hacked = 2">My final option: [A]'
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.fail("Debian's chromium and chromium-driver are needed: apt-get install chromium chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path_factory.mktemp("downloads")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,1000", f"--user-data-dir={tmp_path_factory.mktemp('profile')}"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def runs(built, tmp_path_factory):
+    """Two weight-free baselines through lighteval on the built fixture: real details, images included."""
+    out = tmp_path_factory.mktemp("runs")
+    from spinebench_hf.evaluation.lighteval_models import model_file
+
+    for label, file in (("random", "random_baseline"), ("healthy", "healthy_baseline")):
+        command = [sys.executable, "-m", "spinebench_hf.cli", "eval", "custom", label, str(model_file(file)),
+                   "spinebench:diagnosis|0,spinebench:localization|0", "--custom-tasks",
+                   "spinebench_hf.evaluation.lighteval_task", "--output-dir", str(out / label), "--save-details"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                              env=dict(os.environ, SPINEBENCH_DATA=str(built / "data"), HF_HUB_OFFLINE="1"))
+        assert done.returncode == 0, done.stderr[-2000:]
+    return out
+
+
+def console_errors(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def test_the_report_page(runs, browser, tmp_path):
+    from spinebench_hf.cli import main
+
+    assert main(["report", str(runs), "--output", str(tmp_path / "report")]) == 0
+    browser.get((tmp_path / "report" / "report.html").as_uri())
+    images = browser.find_elements("css selector", ".gallery .case img")
+    assert images and all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i) > 0
+                          for i in images)
+    assert "(paper)" in browser.page_source and "Gemini-2.5-pro-exp-03-25" in browser.page_source
+    shown = {}
+    for button in browser.find_elements("css selector", ".filters button"):
+        click(browser, button)
+        visible = [c for c in browser.find_elements("css selector", ".gallery .case") if c.is_displayed()]
+        shown[button.get_attribute("data-filter")] = {c.get_attribute("data-outcome") for c in visible}
+        if button.get_attribute("data-filter") != "all":
+            assert shown[button.get_attribute("data-filter")] <= {button.get_attribute("data-filter")}
+    assert len(shown["all"]) > 1  # the filters change what is shown
+    click(browser, images[0])
+    assert "zoomed" in images[0].get_attribute("class")  # click to enlarge
+    assert console_errors(browser) == []
+    browser.save_screenshot(str(tmp_path / "report.png"))
+
+
+def test_a_hostile_reply_is_text_on_both_pages(browser, tmp_path):
+    from spinebench_hf.report.tables import write_report
+
+    scored = RECORDS.assign(reply=[HOSTILE] * len(RECORDS), question="<b>bold?</b>")
+    write_report(scored, tmp_path / "report")
+    browser.get((tmp_path / "report" / "report.html").as_uri())
+    assert browser.execute_script("return window.hacked") is None
+    assert HOSTILE in browser.execute_script("return document.querySelector('.case pre').textContent")
+    sheet = details_frame().assign(reply=HOSTILE)
+    files = write_sheet(sheet, tmp_path / "rating")
+    browser.get(files["html"].as_uri())
+    assert browser.execute_script("return window.hacked") is None
+    assert HOSTILE in browser.find_element("css selector", ".case pre").text
+    assert console_errors(browser) == []
+
+
+def details_frame() -> pd.DataFrame:
+    return pd.DataFrame([{"sample": f"S{i:03d}", "model": f"model-{i % 2}", "task": "diagnosis", "id": f"q{i}",
+                          "question": "Which spinal disease?", "options": "[A: Healthy, B: Osteophytes]",
+                          "correct": "Healthy", "reply": f"reasoning {i}. My final option: [A]", "image": None}
+                         for i in range(4)])
+
+
+def click(browser, element) -> None:
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)  # clear of the sticky bar
+    element.click()
+
+
+def fill(browser, rater: str, scores: dict[str, int]) -> None:
+    box = browser.find_element("id", "rater")
+    box.clear()
+    box.send_keys(rater)
+    for sample, score in scores.items():
+        for criterion in CRITERIA:
+            click(browser, browser.find_element("css selector", f"input[name='{sample}-{criterion}'][value='{score}']"))
+        comment = browser.find_element("css selector", f"textarea[data-sample='{sample}']")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", comment)
+        comment.send_keys(f"{rater} on {sample}")
+
+
+def download(browser, rater: str) -> Path:
+    target = browser.downloads / f"rating_{rater}.csv"
+    click(browser, browser.find_element("id", "download"))
+    deadline = time.monotonic() + 20
+    while not target.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert target.exists(), list(browser.downloads.iterdir())
+    return target
+
+
+def test_two_raters_fill_the_form_reload_and_summarize(runs, browser, tmp_path):
+    from spinebench_hf.cli import main
+
+    assert main(["rating-sheet", str(runs), "--output", str(tmp_path / "rating"), "--per-task", "2"]) == 0
+    page = (tmp_path / "rating" / "rating_sheet.html")
+    assert "random" not in page.read_text() and "healthy" not in page.read_text()  # blind: no model names
+    browser.get(page.as_uri())
+    for image in browser.find_elements("css selector", ".case img"):  # readable size: longest side >= 512 px
+        assert max(image.size["width"], image.size["height"]) >= 512
+    samples = [e.get_attribute("data-sample") for e in browser.find_elements("css selector", "textarea")]
+    first = {sample: 1 + i % 5 for i, sample in enumerate(samples)}
+    fill(browser, "r1", first)
+    browser.refresh()  # nothing is lost
+    assert browser.find_element("id", "rater").get_attribute("value") == "r1"
+    assert browser.find_element("id", "done").text == str(len(samples))
+    assert all(browser.find_element("css selector", f"input[name='{s}-{c}'][value='{v}']").is_selected()
+               for s, v in first.items() for c in CRITERIA)
+    browser.save_screenshot(str(tmp_path / "rating.png"))
+    sheet_r1 = download(browser, "r1")
+    second = {sample: 5 - i % 5 for i, sample in enumerate(samples)}
+    fill(browser, "r2", second)  # another rater: an empty form of their own
+    sheet_r2 = download(browser, "r2")
+    assert console_errors(browser) == []
+    table = read_sheets([sheet_r1, sheet_r2], tmp_path / "rating" / "key.csv")
+    means, agreement = summarize(table)
+    key = pd.read_csv(tmp_path / "rating" / "key.csv").set_index("sample")
+    entered = pd.DataFrame([{"model": key.loc[s, "model"], "task": key.loc[s, "task"], "score": v}
+                            for scores in (first, second) for s, v in scores.items()])
+    expected = entered.groupby(["model", "task"]).score.mean()
+    for row in means.itertuples():
+        assert row.mean == pytest.approx(expected[(row.model, row.task)])
+    assert set(agreement.criterion) == set(CRITERIA)
+    assert json.dumps(pd.read_csv(sheet_r1).comment.tolist()).count("r1 on") == len(samples)
