@@ -13,6 +13,37 @@ from .imaging import DEFAULT_MAX_SIDE
 from .settings import DEFAULT_DATA, DEFAULT_ENCODER, DEFAULT_ENCODER_WEIGHTS, DEFAULT_SEED, VARIABLES
 
 
+# --- option values: checked where they are read, so a bad one is a usage error, never an empty result ----------
+def count(text: str) -> int:
+    """A whole number >= 1 (sizes, limits, processes)."""
+    return _whole(text, 1)
+
+
+def seed_value(text: str) -> int:
+    return _whole(text, 0)
+
+
+def _whole(text: str, least: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {least}, got {value}")
+    return value
+
+
+class Once(argparse.Action):
+    """An option that may be given once: `--buu A --buu B` is an error, not B silently."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = namespace.__dict__.setdefault("_given_once", set())
+        if self.dest in given:
+            parser.error(f"{option_string} given twice ({getattr(namespace, self.dest)} and {values}); give it once")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
 # --- options shared by several commands: each declared once -------------------------------------------------
 def source_options() -> argparse.ArgumentParser:
     """--buu/--csxa/--rsna/--vindr and --cache-dir, for every command that reads the archives."""
@@ -21,32 +52,32 @@ def source_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("sources (at least one; a folder or the original archive file)")
     for name, reader in READERS.items():
-        group.add_argument(f"--{name}", metavar="PATH", help=f"{reader.title} ({reader.homepage})")
-    parent.add_argument("--cache-dir", metavar="DIR", help="where tar archives are extracted and images and "
+        group.add_argument(f"--{name}", metavar="PATH", action=Once, help=f"{reader.title} ({reader.homepage})")
+    parent.add_argument("--cache-dir", metavar="DIR", action=Once, help="where tar archives are extracted and images and "
                         "embeddings are cached (default ~/.cache/spinebench, or SPINEBENCH_CACHE)")
     return parent
 
 
 def add_seed(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"every random choice derives from it ({DEFAULT_SEED})")
+    parser.add_argument("--seed", type=seed_value, default=DEFAULT_SEED, help=f"every random choice derives from it ({DEFAULT_SEED})")
 
 
 def add_output(parser: argparse.ArgumentParser, default: str, what: str) -> None:
-    parser.add_argument("--output", default=default, metavar="DIR", help=f"{what} (default ./{default})")
+    parser.add_argument("--output", default=default, metavar="DIR", action=Once, help=f"{what} (default ./{default})")
 
 
 def add_max_side(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE,
+    parser.add_argument("--max-side", type=count, default=DEFAULT_MAX_SIDE,
                         help=f"longest side of a standardized image ({DEFAULT_MAX_SIDE})")
 
 
 def add_num_proc(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--num-proc", type=int, default=1,
+    parser.add_argument("--num-proc", type=count, default=1,
                         help="processes standardizing images (then, in a build, threads preprocessing them for the encoder)")
 
 
 def add_per_source(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--per-source", type=int, default=24, help="synthetic images per source (24)")
+    parser.add_argument("--per-source", type=count, default=24, help="synthetic images per source (24)")
 
 
 def add_lighteval_outputs(parser: argparse.ArgumentParser) -> None:
@@ -295,8 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="webli (Hugging Face cache), random (seeded; offline tests only), or a weights FILE")
     add_max_side(build)
     add_num_proc(build)
-    build.add_argument("--limit-per-source", type=int, metavar="N", help="use at most N images per source")
-    build.add_argument("--batch-size", type=int, default=32, help="embedding batch size")
+    build.add_argument("--limit-per-source", type=count, metavar="N", help="use at most N images per source")
+    build.add_argument("--batch-size", type=count, default=32, help="embedding batch size")
     build.add_argument("--device", help="cuda / cpu (default: cuda when available)")
     build.add_argument("--allow-partial", action="append", default=[], choices=list(READERS), metavar="SOURCE",
                        help="build SOURCE even if it yields no usable image or more of its images are skipped than "
@@ -341,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     sheet = commands.add_parser("rating-sheet", help="sample replies for clinicians to rate (the paper's appendix D)")
     add_lighteval_outputs(sheet)
     add_output(sheet, "spinebench-rating", "the sheet, its page and the key")
-    sheet.add_argument("--per-task", type=int, default=10)
+    sheet.add_argument("--per-task", type=count, default=10, help="replies sampled per model and task (10)")
     add_seed(sheet)
     sheet.set_defaults(run=cmd_rating_sheet)
 
@@ -355,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--encoder", action="append", required=True, metavar="NAME[:WEIGHTS]",
                          help="open_clip model and weights (webli, random or a file); repeat to compare")
     add_output(compare, "spinebench-encoders", "similarities, hard negatives and the summary")
-    compare.add_argument("--limit", type=int, help="use the first N diagnosis questions")
+    compare.add_argument("--limit", type=count, help="use the first N diagnosis questions")
     add_seed(compare)
     compare.set_defaults(run=cmd_compare_encoders)
 
@@ -381,6 +412,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# what a command interrupted with Ctrl-C leaves behind, and how to go on
+AFTER_INTERRUPT = {
+    "build": "the images and embeddings made so far are cached and the output folder is as it was: run the same "
+             "command again to continue",
+    "import-release": "the output folder is as it was: run the same command again",
+    "scan": "the images standardized so far are cached",
+}
+
+
+def os_error(exc: OSError) -> str:
+    """An OSError as one line: the file, then what went wrong (`No space left on device`, `Read-only file system`)."""
+    what = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    files = [str(name) for name in (exc.filename, exc.filename2) if name is not None]
+    return f"{' -> '.join(files)}: {what}" if files else what
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -392,6 +439,13 @@ def main(argv: list[str] | None = None) -> int:
     except SpineBenchError as exc:
         print(f"spinebench: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the machine's state: a full disk, a read-only folder, a path under a file
+        print(f"spinebench: error: {os_error(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        after = AFTER_INTERRUPT.get(argv[0] if argv else "")
+        print(f"\nspinebench: interrupted{'; ' + after if after else ''}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -120,6 +120,20 @@ def load_raster(
     return StandardImage(_finish(_raster_to_8bit(image, name), max_side))
 
 
+def check_decodes(data: bytes, name: str, max_pixels: int = MAX_PIXELS) -> None:
+    """Raise ImageError unless `data` is an image file Pillow decodes whole (any format it reads), as published."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            _check_pixels(im.width, im.height, max_pixels, name)
+            im.load()
+    except UnidentifiedImageError as exc:
+        raise ImageError(name, f"not an image file ({len(data)} bytes)") from exc
+    except Image.DecompressionBombError as exc:
+        raise ImageError(name, f"image is too large for Pillow's decompression-bomb guard: {exc}") from exc
+    except _DECODE_ERRORS as exc:
+        raise ImageError(name, f"truncated or corrupt image: {_why(exc)}") from exc
+
+
 def standardize_dicom(path_or_bytes: Source, max_side: int = DEFAULT_MAX_SIDE) -> Image.Image:
     """SPEC API: the RGB 8-bit image of a DICOM (see ``load_dicom``)."""
     return load_dicom(path_or_bytes, max_side=max_side).image

@@ -146,7 +146,7 @@ def test_a_missing_image_is_skipped(tmp_path):
     release = broken(tmp_path, [diagnosis("1.jpg", "Healthy"), diagnosis("2.jpg", "Healthy")])
     (release / "evaluation" / "1.jpg").unlink()
     (skip,) = import_release(release, tmp_path / "out")["skips"]
-    assert skip["kind"] == "missing-image" and "'1.jpg' found neither beside test.json nor in" in skip["reason"]
+    assert skip["kind"] == "missing-image" and "'1.jpg' found neither beside evaluation/test.json nor in" in skip["reason"]
 
 
 def test_a_diagnosis_without_options_stops_the_import(tmp_path):

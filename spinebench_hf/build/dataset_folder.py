@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -20,25 +21,27 @@ from .dataset_builder import SpineBench, items_file
 MAX_SHARD_BYTES = 500 * 2**20
 
 
-def write_configs(rows: dict[str, list[dict]], output: Path, work: Path) -> dict:
-    """Each config's rows into `output/<config>/`; returns, per config and split, rows, bytes, files and counts."""
-    written = {}
+def write_configs(rows: dict[str, list[dict]], output: Path) -> dict:
+    """Each config's rows into `output/<config>/`; returns, per config and split, rows, bytes, files and counts.
+
+    The builder's own files go to a work folder beside `output` (same file system: the shards are moved, not copied).
+    """
     datasets.disable_progress_bars()  # the commands show their own progress
-    for config in CONFIGS:
-        shutil.rmtree(output / config, ignore_errors=True)
-        if not rows.get(config):
-            continue
-        with open(items_file(work, config), "w", encoding="utf-8") as out:
-            for row in rows[config]:
-                out.write(json.dumps(row, allow_nan=False) + "\n")
-        builder = SpineBench(config_name=config, data_dir=str(work), cache_dir=str(work / "hf"),
-                             hash=hashlib.sha256(items_file(work, config).read_bytes()).hexdigest()[:16])
-        # datasets writes the parquet shards itself, batch by batch: nothing of the dataset is held or memory-mapped
-        builder.download_and_prepare(file_format="parquet", max_shard_size=MAX_SHARD_BYTES)
-        in_split = {"full": rows[config], "sub": [row for row in rows[config] if row["sub"]]}
-        written[config] = {split: move_shards(builder, split, output / config) | summary(in_split[split])
-                           for split in SPLITS}
-    return written
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=".spinebench-work-") as work:
+        return {config: write_config(config, rows[config], output, Path(work)) for config in CONFIGS if rows.get(config)}
+
+
+def write_config(config: str, rows: list[dict], output: Path, work: Path) -> dict:
+    """One config's rows as the builder's parquet shards, moved to `output/<config>/`."""
+    with open(items_file(work, config), "w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, allow_nan=False) + "\n")
+    builder = SpineBench(config_name=config, data_dir=str(work), cache_dir=str(work / "hf"),
+                         hash=hashlib.sha256(items_file(work, config).read_bytes()).hexdigest()[:16])
+    # datasets writes the parquet shards itself, batch by batch: nothing of the dataset is held or memory-mapped
+    builder.download_and_prepare(file_format="parquet", max_shard_size=MAX_SHARD_BYTES)
+    in_split = {"full": rows, "sub": [row for row in rows if row["sub"]]}
+    return {split: move_shards(builder, split, output / config) | summary(in_split[split]) for split in SPLITS}
 
 
 def move_shards(builder: SpineBench, split: str, folder: Path) -> dict:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,8 +24,9 @@ from ..settings import DEFAULT_DATA, DEFAULT_ENCODER, DEFAULT_ENCODER_WEIGHTS, D
 from ..sources.records import Record
 from ..sources.scan import ScanReport, check_complete, open_sources, read_all
 from .dataset_folder import files_and_fingerprint, split_counts, write_configs
+from .output_folder import check_output, staged_output
 from .questions import Item, diagnosis_item, localization_items
-from .standardize import image_path, standardize_all
+from .standardize import standardize_all
 from .subset import SUB_SIZES, select_sub, sub_group
 
 logger = logging.getLogger(__name__)
@@ -54,30 +54,31 @@ def build(options: BuildOptions) -> dict:
     from ..embedding.encoder import EmbeddingCache, ImageEncoder
 
     cache = Path(options.cache_dir) if options.cache_dir else settings.cache_dir()
+    check_output(options.output)  # before the long stages; checked again when the new dataset is swapped in
     readers = open_sources(options.sources, cache_dir=cache)  # fail fast
     encoder = ImageEncoder(options.encoder, options.encoder_weights, device=options.device,
                            batch_size=options.batch_size, seed=options.seed, threads=options.num_proc)  # weights: the standard HF cache
     collected = read_all(readers, options.limit_per_source)
     check_complete(collected, readers, options.allow_partial)  # before the long stages
     standardize_all(collected, cache / "images", options.max_side, options.num_proc, options.progress)
-    vectors = embed_all(collected.records, encoder, EmbeddingCache(cache / "embeddings.sqlite"), cache / "images", options)
+    vectors = embed_all(collected, encoder, EmbeddingCache(cache / "embeddings.sqlite"), options)
     items = make_items(collected.records, vectors, options.seed)
-    options.output.mkdir(parents=True, exist_ok=True)
     cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache, prefix="build-") as work:
-        written = write_dataset(items, collected.records, Path(work), cache / "images", options)
-    report = build_report(options, encoder, readers, collected, items, written)
     from .card import write_card
 
-    write_card(options.output, report)
-    (options.output / "build_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    with staged_output(options.output) as staging:
+        written = write_dataset(items, collected, staging, options)
+        report = build_report(options, encoder, readers, collected, items, written)
+        write_card(staging, report)
+        (staging / "build_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return report
 
 
-def embed_all(records: list[Record], encoder, cache, images: Path, options: BuildOptions) -> np.ndarray:
+def embed_all(collected: ScanReport, encoder, cache, options: BuildOptions) -> np.ndarray:
     from ..embedding.encoder import embed
 
-    stream = ((r.image_id, image_path(images, r, options.max_side).read_bytes()) for r in records)
+    records = collected.records
+    stream = ((r.image_id, Path(collected.images[r.image_id]).read_bytes()) for r in records)
     vectors = np.zeros((len(records), encoder.dim), dtype=np.float32)
     bar = tqdm(total=len(records), desc="embedding", disable=not options.progress)
     for row, (_, vector) in enumerate(embed(encoder, cache, stream, options.batch_size)):
@@ -96,15 +97,14 @@ def make_items(records: list[Record], vectors: np.ndarray, seed: int) -> dict[st
     return {"diagnosis": diagnosis, "localization": localization}
 
 
-def write_dataset(items: dict[str, list[Item]], records: list[Record], work: Path, images: Path,
-                  options: BuildOptions) -> dict:
+def write_dataset(items: dict[str, list[Item]], collected: ScanReport, output: Path, options: BuildOptions) -> dict:
     """Items (with their standardized PNGs and SpineBench-Sub marked) → the dataset folder. Returns what was written."""
-    path_of = {r.image_id: str(image_path(images, r, options.max_side)) for r in records}
+    path_of = collected.images
     rows = {}
     for config in CONFIGS:
         sub = select_sub(items[config], SUB_SIZES[config], sub_group, options.seed) if items[config] else set()
         rows[config] = [item.row() | {"sub": item.id in sub, "image_path": path_of[item.image_id]} for item in items[config]]
-    return write_configs(rows, options.output, work)
+    return write_configs(rows, output)
 
 
 def package_versions() -> dict[str, str]:

@@ -2,15 +2,18 @@
 
 BUU-LSPINE, RSNA 2024 and VinDr-SpineXR forbid redistribution (spec/sources.md §5): a public upload of a build
 holding their images, or of an imported release (which holds them all), is refused before any network call, unless
---allow-restricted-sources is given.
+--allow-restricted-sources is given. What the folder holds is judged from its rows' `source` column and the import
+marker, not from a report that might belong to another dataset; files SpineBench did not write also stop a public
+upload.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..errors import SpineBenchError
+from ..schema import SOURCE_NAMES, UNKNOWN, class_name
+from .output_folder import dataset_report, foreign_files
 
 
 class PushRefused(SpineBenchError):
@@ -20,17 +23,41 @@ class PushRefused(SpineBenchError):
 RELEASE_SOURCES = "the authors' SpineBench release (its images come from BUU-LSPINE, RSNA 2024 and VinDr-SpineXR)"
 
 
+def row_sources(folder: Path) -> set[str]:
+    """The `source` of every row of every parquet file in `folder`: what it holds, whatever its reports say."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    found: set[str] = set()
+    for path in sorted(folder.rglob("*.parquet")):
+        try:
+            column = pq.read_table(path, columns=["source"]).column("source")
+        except (OSError, KeyError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise PushRefused(f"{path}: not a SpineBench parquet file with a `source` column: {exc}") from None
+        for value in pc.unique(column).to_pylist():
+            found.add(class_name(SOURCE_NAMES, value) if value is not None else UNKNOWN)
+    return found
+
+
 def restricted_sources(folder: Path) -> list[str]:
-    """Titles of the sources in the build whose images may not be redistributed."""
-    if (Path(folder) / "import_report.json").is_file() and not (Path(folder) / "build_report.json").exists():
-        return [RELEASE_SOURCES]  # an imported release: its images are the restricted sources' own
-    report_path = Path(folder) / "build_report.json"
-    try:
-        report = json.loads(report_path.read_text())
-        sources = report["sources"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PushRefused(f"{report_path}: not a SpineBench build (no readable build_report.json): {exc}") from exc
-    return [s["title"] for s in sources.values() if s.get("images") and not s.get("redistributable")]
+    """Titles of what the folder holds that may not be redistributed: judged from its rows' sources (an unknown
+    source, as an imported release's, counts as restricted) and the import marker, never from a report alone."""
+    from ..sources import READERS
+
+    folder, titles = Path(folder), []
+    if dataset_report(folder) is None:
+        raise PushRefused(f"{folder}: not a SpineBench build or imported release (no readable build_report.json or "
+                          "import_report.json)")
+    foreign = foreign_files(folder)
+    if foreign:  # what it is cannot be judged: it might be anything
+        titles.append(f"files SpineBench did not write ({', '.join(foreign[:5])})")
+    sources = row_sources(folder)
+    if not sources:
+        raise PushRefused(f"{folder}: holds no parquet file: nothing to publish")
+    titles += [READERS[name].title for name in sorted(sources) if name in READERS and not READERS[name].redistributable]
+    if (folder / "import_report.json").exists() or sources - set(READERS):
+        titles.append(RELEASE_SOURCES)
+    return titles
 
 
 def push(folder: str | Path, repo_id: str, *, public: bool = False, allow_restricted_sources: bool = False,

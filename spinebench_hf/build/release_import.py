@@ -8,7 +8,6 @@ record used or skipped with its reason).
 from __future__ import annotations
 
 import json
-import tempfile
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +19,7 @@ from ..sources.records import Skip
 from ..sources.release import ReleaseQuestion, ReleaseReader
 from .card import render_release_card, write_card
 from .dataset_folder import files_and_fingerprint, split_counts, write_configs
+from .output_folder import check_output, staged_output
 from .subset import SUB_SIZES
 
 REPORT = "import_report.json"
@@ -27,7 +27,8 @@ REPORT = "import_report.json"
 
 def import_release(path: str | Path, output: str | Path) -> dict:
     """Import the release at `path` into `output`; return the import report (also written to import_report.json)."""
-    reader, output = ReleaseReader(path), Path(output)
+    check_output(Path(output))  # before any image is read
+    reader = ReleaseReader(path)
     questions: list[ReleaseQuestion] = []
     skips: list[Skip] = []
     for item in reader.read():
@@ -37,15 +38,20 @@ def import_release(path: str | Path, output: str | Path) -> dict:
         example = f"; e.g. {skips[0].key}: {skips[0].reason}" if skips else ""
         raise SpineBenchError(f"{reader.root}: no usable question among {len(skips)} records ({reasons}){example}")
     rows = {config: [q.row() for q in questions if q.task == config] for config in CONFIGS}
-    output.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="spinebench-import-") as work:
-        written = write_configs(rows, output, Path(work))
+    with staged_output(output) as staging:
+        written = write_configs(rows, staging)
+        report = import_report(reader, questions, skips, written)
+        write_card(staging, report, render=render_release_card)
+        (staging / REPORT).write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    return report
+
+
+def import_report(reader: ReleaseReader, questions: list[ReleaseQuestion], skips: list[Skip], written: dict) -> dict:
     files, fingerprint = files_and_fingerprint(written)
-    report = {
+    return {
         "spinebench_hf": __version__,
         "release_fingerprint": reader.fingerprint(),
-        "release_files": {folder: [p.relative_to(reader.root).as_posix() for p in paths]
-                          for folder, paths in reader.files.items()},
+        "release_files": reader.files,
         "splits": split_counts(written),
         "used": {folder: dict(Counter(q.task for q in questions if q.folder == folder)) for folder in reader.files},
         "skipped": dict(sorted(Counter(skip.kind for skip in skips).items())),
@@ -55,6 +61,3 @@ def import_release(path: str | Path, output: str | Path) -> dict:
         "files": files,
         "fingerprint": fingerprint,
     }
-    write_card(output, report, render=render_release_card)
-    (output / REPORT).write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
-    return report

@@ -3,7 +3,8 @@
 Zip archives are read in place (random access, nothing is written). Tar archives are extracted once into a
 cache folder, because a compressed tar has no random access. Either way, a member whose path is absolute,
 contains `..` or is a link is never read nor written: it is listed in `SourceTree.rejected` with the reason,
-and the readers turn those into recorded skips.
+and the readers turn those into recorded skips. In a folder, a link whose target lies outside the folder the user
+named (or is missing) is likewise never read: nothing outside that folder ends up in a dataset.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tarfile
 import zipfile
 import zlib
@@ -85,25 +87,57 @@ class SourceTree(ABC):
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
 
+def link_out_reason(top: Path, path: Path) -> str | None:
+    """Why `path` (below the folder `top`) must not be read: a link whose target is outside `top`, or missing."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling link or a loop
+        return f"{path} is a link to a missing file; it was not read"
+    if not target.is_relative_to(top.resolve()):
+        return f"{path} is a link to {target}, outside {top}; it was not read"
+    return None
+
+
 class FolderTree(SourceTree):
     def __init__(self, location: Path, extracted_from: Path | None = None):
         super().__init__(location)
         self.extracted_from = extracted_from  # the tar archive this folder was extracted from, if any
 
     def files(self) -> list[str]:
+        cached = self.__dict__.get("_listing")
+        if cached is None:
+            cached = self.__dict__["_listing"] = self._walk()
+        return list(cached)
+
+    def _walk(self) -> list[str]:
+        """Every file below the folder; links that lead out of it go to `rejected` (links to folders are not
+        followed: what they point to inside the folder is listed under its own path)."""
         found = []
         for top, dirnames, filenames in os.walk(self.location):
-            dirnames.sort()
             rel = Path(top).relative_to(self.location).as_posix()
             prefix = "" if rel == "." else rel + "/"
-            found.extend(prefix + name for name in filenames if name != _EXTRACTED_MARKER)
+            for name in sorted(dirnames):
+                if (Path(top) / name).is_symlink() and (reason := link_out_reason(self.location, Path(top) / name)):
+                    self.rejected.append((prefix + name + "/", reason))
+            dirnames.sort()
+            for name in sorted(filenames):
+                if name == _EXTRACTED_MARKER:
+                    continue
+                path = Path(top) / name
+                reason = link_out_reason(self.location, path) if path.is_symlink() else None
+                if reason:
+                    self.rejected.append((prefix + name, reason))
+                else:
+                    found.append(prefix + name)
         return sorted(found)
 
     def open(self, member: str) -> BinaryIO:
+        if not self.exists(member):  # never a path the listing left out (a link out of the folder)
+            raise KeyError(member)
         return open(self.location / member, "rb")
 
     def exists(self, member: str) -> bool:
-        return (self.location / member).is_file()
+        return member in self._file_set()
 
     def fingerprint(self, member: str) -> str:
         stat = (self.location / member).stat()
@@ -122,8 +156,11 @@ class ZipTree(SourceTree):
 
     def _scan_members(self, record_rejected: bool) -> None:
         self._members: dict[str, str] = {}  # normalized name -> name in the zip
-        for name in self._zip().namelist():
+        for info in self._zip().infolist():
+            name = info.filename
             reason = unsafe_reason(name)
+            if reason is None and stat.S_ISLNK(info.external_attr >> 16):  # its data is the link's target path
+                reason = f"archive member {name!r} is a link; it was not read"
             if reason and record_rejected:
                 self.rejected.append((name, reason))
             elif not reason and not name.endswith("/"):

@@ -65,8 +65,12 @@ class ImageRef:
             raise ImageError(self.name, f"cannot read the file: {exc}") from exc
 
     def load(self, max_side: int = DEFAULT_MAX_SIDE) -> StandardImage:
+        return self.standardize(self.read_bytes(), max_side)
+
+    def standardize(self, data: bytes, max_side: int = DEFAULT_MAX_SIDE) -> StandardImage:
+        """The standardized image of this file's bytes (read with `read_bytes`); raises ImageError."""
         load = load_dicom if self.kind == "dicom" else load_raster
-        return load(self.read_bytes(), max_side=max_side, name=self.name)
+        return load(data, max_side=max_side, name=self.name)
 
 
 @dataclass(frozen=True)

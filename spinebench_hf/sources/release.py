@@ -25,8 +25,10 @@ from ..errors import SourceFormatError
 from ..labels import CLASS_NAMES, LEVELS, canonical_levels
 from ..prompts import LETTERS
 from ..schema import UNKNOWN
-from .archive import unsafe_reason
-from .records import MISSING_IMAGE, UNKNOWN_LABEL, UNSAFE_MEMBER, Skip
+from ..errors import ImageError
+from ..imaging import check_decodes
+from .archive import MEMBER_READ_ERRORS, FolderTree, unsafe_reason
+from .records import CORRUPT_IMAGE, MISSING_IMAGE, UNKNOWN_LABEL, UNSAFE_MEMBER, Skip
 
 SOURCE = "release"
 FOLDERS = ("evaluation", "all")  # evaluation (the Sub split) first: a record in both is kept there
@@ -74,23 +76,27 @@ class ReleaseQuestion:
         }
 
 
-def json_files(root: Path) -> dict[str, list[Path]]:
-    """The question files of each folder; fails at once when `root` is not the release."""
-    found = {folder: sorted((root / folder).rglob("*.json")) for folder in FOLDERS if (root / folder).is_dir()}
-    if not any(found.values()):
+def json_files(tree: FolderTree) -> dict[str, list[str]]:
+    """The question files of each folder; fails at once when the tree is not the release."""
+    found = {folder: [m for m in tree.files() if m.startswith(folder + "/") and m.endswith(".json")] for folder in FOLDERS}
+    found = {folder: members for folder, members in found.items() if members}
+    if not found:
         raise SourceFormatError(
-            f"{root}: not the SpineBench release: expected evaluation/test.json and all/*.json (as `hf download "
+            f"{tree.location}: not the SpineBench release: expected evaluation/test.json and all/*.json (as `hf download "
             "Silversorrow/SpineBench --repo-type dataset --local-dir PATH` writes them)")
     return found
 
 
-def load_records(path: Path) -> list:
+def load_records(tree: FolderTree, member: str) -> list:
+    path = tree.display(member)
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(tree.read_bytes(member).decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise ReleaseFormatError(f"{path}: not UTF-8 text ({exc})") from None
     except json.JSONDecodeError as exc:
         raise ReleaseFormatError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ReleaseFormatError(f"{path}: JSON nested too deeply to be a list of question records") from None
     if isinstance(data, dict):  # {"data": [...]}: one list of records under a key
         lists = [value for value in data.values() if isinstance(value, list)]
         data = lists[0] if len(lists) == 1 else data
@@ -150,7 +156,10 @@ def options_of(record: Mapping, question: str) -> tuple[str, list[str]] | None:
 
 
 class ReleaseReader:
-    """The release folder → `ReleaseQuestion`s and `Skip`s, evaluation/ first, files and records in order."""
+    """The release folder → `ReleaseQuestion`s and `Skip`s, evaluation/ first, files and records in order.
+
+    Files are read through the folder's `FolderTree`: a question file or an image that is a link leading out of the
+    folder is never read (an `unsafe-member` skip), and every image is decoded once to check it (`corrupt-image`)."""
 
     name = SOURCE
 
@@ -158,29 +167,33 @@ class ReleaseReader:
         self.root = Path(root)
         if not self.root.is_dir():
             raise SourceFormatError(f"{self.root}: no such folder (give the folder the release was downloaded to)")
-        self.files = json_files(self.root)
+        self.tree = FolderTree(self.root)
+        self.files = json_files(self.tree)
         self._seen: set[str] = set()
+        self._images: dict[str, tuple[str, str] | Skip] = {}  # member -> (its image id, digest), or why not usable
         self._image_ids: dict[str, str] = {}  # image content digest -> the image id its first record gave it
 
     def fingerprint(self) -> str:
         """sha256 over every question file's path and content: which release was imported."""
         digest = hashlib.sha256()
         for folder in FOLDERS:
-            for path in self.files.get(folder, ()):
-                digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + path.read_bytes())
+            for member in self.files.get(folder, ()):
+                digest.update(member.encode() + b"\0" + self.tree.read_bytes(member))
         return digest.hexdigest()
 
     def read(self) -> Iterator[ReleaseQuestion | Skip]:
+        for member, reason in self.tree.rejected:
+            if member.endswith((".json", "/")):  # a question file or folder behind a link out: never read
+                yield self.skip(member, UNSAFE_MEMBER, reason)
         for folder in FOLDERS:
-            for path in self.files.get(folder, ()):
-                for number, record in enumerate(load_records(path), start=1):
-                    yield self._question(path, number, record, folder)
+            for member in self.files.get(folder, ()):
+                for number, record in enumerate(load_records(self.tree, member), start=1):
+                    yield self._question(member, number, record, folder)
 
     def skip(self, key: str, kind: str, reason: str) -> Skip:
         return Skip(SOURCE, key, kind, reason)
 
-    def _question(self, path: Path, number: int, record: object, folder: str) -> ReleaseQuestion | Skip:
-        file = path.relative_to(self.root).as_posix()
+    def _question(self, file: str, number: int, record: object, folder: str) -> ReleaseQuestion | Skip:
         key = f"{file}#{number}"
         if not isinstance(record, dict):
             return self.skip(key, BAD_RECORD, f"record {number} is a {type(record).__name__}, not an object")
@@ -191,7 +204,7 @@ class ReleaseReader:
                                     (("question", "query"), ("answers", "answer"), ("image", "image_path")))
         if not isinstance(question, str) or answers is None or not isinstance(image, str):
             return self.skip(key, BAD_RECORD, f"needs question/query, answers/answer and image/image_path; has {sorted(record)}")
-        located = self._image(path, image, key)
+        located = self._image(file, image, key)
         if isinstance(located, Skip):
             return located
         found = options_of(record, question)
@@ -199,24 +212,43 @@ class ReleaseReader:
             found = question, list(LEVELS)  # the five levels, in order, when the release gives none
         if found is None:
             raise ReleaseFormatError(
-                f"{path}, record {number}: a diagnosis question without options; looked for a list in "
+                f"{self.root / file}, record {number}: a diagnosis question without options; looked for a list in "
                 f"{'/'.join(LIST_FIELDS)}, fields A-E or option_A-option_E, and 'A: ...' in the question; the "
                 f"record has {sorted(record)}. The paper's questions need their own options: none are invented.")
         return self._resolved(key, record, folder, task, found, answers, located)
 
-    def _image(self, path: Path, image: str, key: str) -> tuple[Path, str] | Skip:
+    def _image(self, file: str, image: str, key: str) -> tuple[Path, str] | Skip:
         """(the file, its image id): one id per image content, the first path it was met under (evaluation/ first),
         so the same picture published in all/ and evaluation/ is one image."""
         name = image.replace("\\", "/")
         if unsafe_reason(name):
             return self.skip(key, UNSAFE_MEMBER, f"image path {image!r} leaves the release folder")
-        for base in (path.parent, self.root):
-            candidate = base / PurePosixPath(name)
-            if candidate.is_file():
-                digest = hashlib.sha256(candidate.read_bytes()).hexdigest()
-                image_id = self._image_ids.setdefault(digest, f"{SOURCE}/{candidate.relative_to(self.root).as_posix()}")
-                return candidate, image_id
-        return self.skip(key, MISSING_IMAGE, f"image {image!r} found neither beside {path.name} nor in {self.root}")
+        rejected = dict(self.tree.rejected)
+        for base in (PurePosixPath(file).parent, PurePosixPath()):
+            member = (base / name).as_posix()
+            if member in rejected:
+                return self.skip(key, UNSAFE_MEMBER, rejected[member])
+            if self.tree.exists(member):
+                found = self._checked(member)
+                if isinstance(found, Skip):
+                    return Skip(SOURCE, key, found.kind, found.reason)
+                return self.root / member, found[0]
+        return self.skip(key, MISSING_IMAGE, f"image {image!r} found neither beside {file} nor in {self.root}")
+
+    def _checked(self, member: str) -> tuple[str, str] | Skip:
+        """(image id, digest) of an image file that decodes, or why it cannot be used; each file is read once."""
+        if member not in self._images:
+            try:
+                data = self.tree.read_bytes(member)
+                check_decodes(data, self.tree.display(member))
+            except ImageError as exc:
+                self._images[member] = self.skip(member, CORRUPT_IMAGE, str(exc))
+            except MEMBER_READ_ERRORS as exc:
+                self._images[member] = self.skip(member, CORRUPT_IMAGE, f"{self.tree.display(member)}: cannot read: {exc}")
+            else:
+                digest = hashlib.sha256(data).hexdigest()
+                self._images[member] = (self._image_ids.setdefault(digest, f"{SOURCE}/{member}"), digest)
+        return self._images[member]
 
     def _resolved(self, key: str, record: dict, folder: str, task: str, found: tuple[str, list[str]], answers: object,
                   located: tuple[Path, str]) -> ReleaseQuestion | Skip:

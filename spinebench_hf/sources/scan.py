@@ -20,6 +20,7 @@ class ScanReport:
     skips: list[Skip] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (image_id, note) from image standardization
     limited: Counter = field(default_factory=Counter)  # source -> records left out by a per-source limit
+    images: dict[str, str] = field(default_factory=dict)  # image_id -> its standardized PNG (once standardized)
 
     def disease_counts(self) -> dict[str, Counter]:
         counts: dict[str, Counter] = {}
