@@ -75,9 +75,10 @@ def judge_server() -> ServerSettings:
                    ("SPINEBENCH_JUDGE_KEY", "SPINEBENCH_API_KEY", "OPENAI_API_KEY"))
 
 
-def api_key(variable: str | None) -> str:
-    """The key kept in the environment variable a SWEEP.yaml names (`api_key_env`); never written anywhere."""
-    return _get(variable, default="EMPTY") if variable else "EMPTY"
+def api_key(variable: str | None) -> str | None:
+    """The key kept in the environment variable a SWEEP.yaml names (`api_key_env`; never written anywhere), or None
+    when no variable is named or it is not set."""
+    return _get(variable) if variable else None
 
 
 def judge_spec() -> str:

@@ -63,7 +63,8 @@ def torchrun(args, env=None, timeout=600):
 
 
 class ChatServer:
-    """Answers /v1/chat/completions from a script of (status, body) pairs; records every request."""
+    """Answers /v1/chat/completions from a script of (status, body) pairs (a body in bytes is sent as it is, JSON or
+    not); records every request."""
 
     def __init__(self, script, delay=0.0):
         self.script, self.delay, self.requests, self.in_flight, self.max_in_flight = list(script), delay, [], 0, 0
@@ -81,7 +82,7 @@ class ChatServer:
                 time.sleep(server.delay)
                 with server.lock:
                     server.in_flight -= 1
-                data = json.dumps(payload).encode()
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()  # bytes: sent as they are
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("retry-after-ms", "10")  # keep the client's backoff short in tests

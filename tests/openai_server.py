@@ -1,13 +1,15 @@
 """A small OpenAI-compatible chat server for the sweep tests and bench, with faults to inject.
 
     python tests/openai_server.py --port N [--latency S] [--fail-rate P] [--drop-rate P] [--die-after N]
-                                  [--always-fail-mod M] [--log FILE] [--seed S]
+                                  [--always-fail-mod M] [--faults FILE] [--log FILE] [--seed S]
     python tests/openai_server.py serve MODEL --port N ...      # as `vllm serve` is called
 
 Replies are a deterministic function of the request (prompt and image): `My final option(s): [X]`. Every request
 is logged as one JSON line: the request's digest, the status answered, the time. Faults: a 429 or 500 with
 probability --fail-rate, a connection closed without an answer with --drop-rate, a 500 for every request whose
-digest is 0 mod --always-fail-mod, and exit (a killed server) after --die-after successful answers.
+digest is 0 mod --always-fail-mod, and exit (a killed server) after --die-after successful answers. --faults names a
+JSON file of these settings (`{"fail_rate": 0.3}`), read again for every request: a test heals a server (or breaks it)
+without changing its command line, which is part of the model's identity in the sweep's cache.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--drop-rate", type=float, default=0.0)
     parser.add_argument("--die-after", type=int, default=0)
     parser.add_argument("--always-fail-mod", type=int, default=0)
+    parser.add_argument("--faults", help="a JSON file of fault settings, read for every request")
     parser.add_argument("--log")
     parser.add_argument("--seed", type=int, default=0)
     args, _ = parser.parse_known_args()  # vllm's own flags (--tensor-parallel-size ...) are accepted and ignored
@@ -41,6 +44,12 @@ def parse() -> argparse.Namespace:
 def main() -> None:
     args = parse()
     rng, lock, served = random.Random(args.seed), threading.Lock(), [0]
+
+    def settings() -> argparse.Namespace:
+        if args.faults and os.path.exists(args.faults):
+            with open(args.faults) as file:
+                return argparse.Namespace(**(vars(args) | json.load(file)))
+        return args
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -73,12 +82,13 @@ def main() -> None:
             digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
             with lock:
                 roll, drop = rng.random(), rng.random()
-            time.sleep(args.latency)
-            if args.always_fail_mod and int(digest, 16) % args.always_fail_mod == 0:
+            faults = settings()
+            time.sleep(faults.latency)
+            if faults.always_fail_mod and int(digest, 16) % faults.always_fail_mod == 0:
                 status = 500
-            elif roll < args.fail_rate:
-                status = 429 if roll < args.fail_rate / 2 else 500
-            elif drop < args.drop_rate:
+            elif roll < faults.fail_rate:
+                status = 429 if roll < faults.fail_rate / 2 else 500
+            elif drop < faults.drop_rate:
                 status = 0
             else:
                 status = 200
@@ -99,7 +109,7 @@ def main() -> None:
                             "usage": {"prompt_tokens": 100, "completion_tokens": 12, "total_tokens": 112}})
             with lock:
                 served[0] += 1
-                if args.die_after and served[0] >= args.die_after:
+                if faults.die_after and served[0] >= faults.die_after:
                     os._exit(0)  # a server killed in the middle of a run
 
         def log(self, digest: str, status: int) -> None:

@@ -168,3 +168,18 @@ def test_two_raters_fill_the_form_reload_and_summarize(runs, browser, tmp_path):
         assert row.mean == pytest.approx(expected[(row.model, row.task)])
     assert set(agreement.criterion) == set(CRITERIA)
     assert json.dumps(pd.read_csv(sheet_r1).comment.tolist()).count("r1 on") == len(samples)
+
+
+def test_the_downloaded_sheet_never_starts_a_formula(browser, tmp_path):
+    """OWASP's CSV-injection advice in the page's own download: a reply or comment starting like a formula is text."""
+    formulas = ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB"]
+    sheet = details_frame().assign(reply=formulas[:4], question=formulas[4])
+    browser.get(write_sheet(sheet, tmp_path / "rating")["html"].as_uri())
+    fill(browser, "formula", {})
+    comment = browser.find_element("css selector", "textarea[data-sample='S000']")
+    comment.send_keys("=cmd|' /C calc'!A0")
+    downloaded = pd.read_csv(download(browser, "formula"), dtype=str, keep_default_na=False)
+    assert list(downloaded.reply) == ["'" + text for text in formulas[:4]]
+    assert downloaded.comment[0] == "'=cmd|' /C calc'!A0" and downloaded.question[0] == "'\tTAB"
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t")) for cell in downloaded.to_numpy().ravel())
+    assert console_errors(browser) == []

@@ -28,12 +28,22 @@ def sweep_file(folder: Path, data: Path, models: list[dict], tasks=TASKS) -> Pat
     return path  # JSON is YAML
 
 
-def served(port: int, **faults) -> dict:
-    """A `server` model entry: the sweep starts tests/openai_server.py itself and stops it at the end."""
-    flags = [f"--{name.replace('_', '-')}={value}" for name, value in faults.items()]
+def served(port: int, log: Path, **faults) -> dict:
+    """A `server` model entry: the sweep starts tests/openai_server.py itself and stops it at the end. Its faults
+    are in a file beside the log (`heal` empties it), so that its command, part of its identity, stays the same."""
+    faults_file = log.with_name(f"faults-{port}.json")
+    seed = faults.pop("seed", 0)  # read once, at the start
+    faults_file.write_text(json.dumps(faults))
     return {"name": f"served-{port}", "backend": "server", "model": f"model-{port}", "retries": 2, "timeout": 10,
-            "command": [sys.executable, str(SERVER), "--port", str(port), *flags],
+            "command": [sys.executable, str(SERVER), "--port", str(port), f"--log={log}", f"--faults={faults_file}",
+                        f"--seed={seed}"],
             "ready_url": f"http://127.0.0.1:{port}/v1/models", "base_url": f"http://127.0.0.1:{port}/v1"}
+
+
+def heal(entry: dict) -> dict:
+    """The same entry, its server now without faults."""
+    Path(next(arg for arg in entry["command"] if arg.startswith("--faults=")).split("=", 1)[1]).write_text("{}")
+    return entry
 
 
 def requests(log: Path) -> list[dict]:
@@ -124,8 +134,7 @@ def test_requests_that_never_succeed_are_failed_not_answers(built, tmp_path, cap
     assert rates[rates.model == entry["name"]].failed.sum() == len(failed)
     # the next run asks the failed ones again (and only them), against a server that now answers
     asked_before = len(requests(tmp_path / "server.log"))
-    healed = served(port, log=tmp_path / "server.log") | {"name": entry["name"]}
-    path = sweep_file(tmp_path, built / "data", [healed])
+    path = sweep_file(tmp_path, built / "data", [heal(entry)])
     assert main(["sweep", str(path), "--output", str(tmp_path / "out")]) == 0
     again = requests(tmp_path / "server.log")[asked_before:]
     assert len(again) == len(failed) and all(r["status"] == 200 for r in again)
@@ -139,7 +148,7 @@ def test_a_server_killed_in_the_middle_then_a_rerun(built, tmp_path):
     assert main(["sweep", str(path), "--output", str(tmp_path / "out")]) == 1
     first = answers(tmp_path / "out", dying["name"])
     assert sum(stage != "failed" for stage, _, _ in first.values()) == 5
-    healthy = served(port, log=tmp_path / "server.log") | {"name": dying["name"]}
+    healthy = heal(dying)
     assert main(["sweep", str(sweep_file(tmp_path, built / "data", [healthy], tasks=["spinebench:diagnosis"])),
                  "--output", str(tmp_path / "out")]) == 0
     done = [r["request"] for r in requests(tmp_path / "server.log") if r["status"] == 200]

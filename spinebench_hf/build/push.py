@@ -74,13 +74,30 @@ def push(folder: str | Path, repo_id: str, *, public: bool = False, allow_restri
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
     api = HfApi(token=token)
-    api.create_repo(repo_id, repo_type="dataset", private=not public, exist_ok=True)
     files = {path.relative_to(folder).as_posix(): path for path in sorted(folder.rglob("*")) if path.is_file()}
-    # shards of an earlier push that this build does not have would otherwise still be loaded as data
-    stale = [name for name in api.list_repo_files(repo_id, repo_type="dataset")
-             if name.endswith(".parquet") and name not in files]
-    operations = [CommitOperationAdd(name, str(path)) for name, path in files.items()]
-    operations += [CommitOperationDelete(name) for name in stale]
-    commit = api.create_commit(repo_id, operations, repo_type="dataset",
-                               commit_message="Upload SpineBench built with spinebench-hf")
+    try:
+        api.create_repo(repo_id, repo_type="dataset", private=not public, exist_ok=True)
+        # shards of an earlier push that this build does not have would otherwise still be loaded as data
+        stale = [name for name in api.list_repo_files(repo_id, repo_type="dataset")
+                 if name.endswith(".parquet") and name not in files]
+        operations = [CommitOperationAdd(name, str(path)) for name, path in files.items()]
+        operations += [CommitOperationDelete(name) for name in stale]
+        commit = api.create_commit(repo_id, operations, repo_type="dataset",
+                                   commit_message="Upload SpineBench built with spinebench-hf")
+    except _hub_errors() as exc:
+        raise PushFailed(f"{repo_id}: the upload failed ({type(exc).__name__}): {' '.join(str(exc).split())[:300]}"
+                         ) from None
     return str(getattr(commit, "commit_url", commit))
+
+
+def _hub_errors() -> tuple[type[BaseException], ...]:
+    """What the Hub client raises for a refused request or an unreachable network (httpx under huggingface_hub 1.x);
+    OfflineModeIsEnabled is an OSError."""
+    import httpx
+    from huggingface_hub.errors import HfHubHTTPError
+
+    return HfHubHTTPError, httpx.HTTPError, OSError
+
+
+class PushFailed(SpineBenchError):
+    """The Hub refused the upload or could not be reached."""

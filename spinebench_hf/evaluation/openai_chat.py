@@ -6,13 +6,14 @@
 Settings (environment): SPINEBENCH_API_BASE (or OPENAI_BASE_URL), SPINEBENCH_API_KEY (or OPENAI_API_KEY; never
 logged), SPINEBENCH_API_CONCURRENCY (8 requests at once), SPINEBENCH_API_TIMEOUT (120 s), SPINEBENCH_API_RETRIES
 (5: the openai client retries 408/409/429/5xx and connection errors with exponential backoff). A 4xx answer stops
-the run with the server's message. Greedy decoding (temperature 0); max tokens = the task's generation size.
+the run with the server's message; so does an answer that is not a chat completion, after as many tries. Greedy decoding (temperature 0); max tokens = the task's generation size.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import openai
@@ -24,7 +25,11 @@ from .backends import SpineBenchModel
 
 
 class BackendError(SpineBenchError):
-    """The model server refused a request or could not be reached."""
+    """The model server refused a request, could not be reached, or answered with something that is not a reply."""
+
+
+class AccessDenied(BackendError):
+    """401/403: the key is wrong or lacks the right; no later request of that model can succeed."""
 
 
 def data_url(data: bytes) -> str:
@@ -77,13 +82,47 @@ def chat(client: openai.OpenAI, model: str, messages: list[dict], max_tokens: in
 
 def complete(client: openai.OpenAI, model: str, messages: list[dict], max_tokens: int, shown_url: str,
              temperature: float = 0.0) -> tuple[str, int | None]:
-    """(the completion's text, its completion tokens where the server reports usage)."""
-    try:
-        response = client.chat.completions.create(model=model, messages=messages, max_tokens=max_tokens,
-                                                  temperature=temperature)
-    except openai.APIStatusError as exc:
-        raise BackendError(f"{shown_url}: the server answered {exc.status_code} for model {model!r}: {exc.message}") from None
-    except (openai.APIConnectionError, openai.APITimeoutError) as exc:
-        raise BackendError(f"{shown_url}: no answer for model {model!r} after retries: {exc}") from None
-    usage = getattr(response, "usage", None)
-    return response.choices[0].message.content or "", getattr(usage, "completion_tokens", None)
+    """(the completion's text, its completion tokens where the server reports usage).
+
+    Raises:
+        AccessDenied: the server answered 401 or 403 (with its message).
+        BackendError: any other refusal, no answer after the client's retries, or an answer that is not a chat
+            completion (a 200 with a non-JSON body, no `choices`, no message), asked again up to the client's
+            `max_retries` times first.
+    """
+    malformed = None
+    for attempt in range(client.max_retries + 1):
+        if attempt:
+            time.sleep(min(0.25 * 2 ** (attempt - 1), 4.0))
+        try:
+            response = client.chat.completions.create(model=model, messages=messages, max_tokens=max_tokens,
+                                                      temperature=temperature)
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            raise AccessDenied(f"{shown_url}: the server answered {exc.status_code} for model {model!r}: "
+                               f"{exc.message}") from None
+        except openai.APIStatusError as exc:
+            raise BackendError(f"{shown_url}: the server answered {exc.status_code} for model {model!r}: {exc.message}") from None
+        except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+            raise BackendError(f"{shown_url}: no answer for model {model!r} after retries: {exc}") from None
+        except (ValueError, openai.APIResponseValidationError) as exc:  # a body that is not JSON (JSONDecodeError)
+            malformed = f"not JSON ({' '.join(str(exc).split())[:200]})"
+            continue
+        found = completion_text(response)
+        if isinstance(found, tuple):
+            return found
+        malformed = found
+    raise BackendError(f"{shown_url}: model {model!r} answered {client.max_retries + 1} time(s) with something that is "
+                       f"not a chat completion: {malformed}")
+
+
+def completion_text(response: object) -> tuple[str, int | None] | str:
+    """(text, completion tokens) of a chat completion, or what is wrong with it."""
+    choices = getattr(response, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        return f"no choices in {str(response)[:200]!r}"
+    message = getattr(choices[0], "message", None)
+    content = getattr(message, "content", None) if message is not None else None
+    if message is None or not isinstance(content, (str, type(None))):
+        return f"no message text in the first choice {str(choices[0])[:200]!r}"
+    tokens = getattr(getattr(response, "usage", None), "completion_tokens", None)
+    return content or "", tokens if isinstance(tokens, int) else None

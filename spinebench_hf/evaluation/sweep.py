@@ -45,7 +45,7 @@ from ..settings import ServerSettings, api_key
 from .lighteval_task import SpineBenchScore, task_specs
 from .model_servers import free_port, running_server
 from .response_cache import ResponseCache, reply_key
-from .sweep_config import BASELINES, DEFAULT_CONCURRENCY, ModelEntry, Sweep
+from .sweep_config import BASELINES, DEFAULT_CONCURRENCY, ModelEntry, Sweep, model_identity
 from .variants import dataset_fingerprint
 
 
@@ -93,13 +93,24 @@ def questions_of(sweep: Sweep, task: str, model: str, fingerprint: str) -> list[
 
 
 def openai_answerer(entry: ModelEntry, sweep: Sweep, server: ServerSettings) -> Answerer:
-    from .openai_chat import chat_messages, client_for, complete
+    """Questions asked `concurrency` at a time. After a 401/403 no further request of this model is sent: every
+    question left fails with the server's message, and the sweep goes on to the next model."""
+    from .openai_chat import AccessDenied, chat_messages, client_for, complete
 
     client = client_for(server)
+    denied: list[AccessDenied] = []
 
     def ask(question: Question) -> tuple[str, int | None]:
+        if denied:
+            raise denied[0]
         messages = chat_messages(question.doc.query, image_files=[question.image])
-        return complete(client, entry.get("model"), messages, sweep.max_new_tokens, server.base_url, sweep.temperature)
+        try:
+            return complete(client, entry.get("model"), messages, sweep.max_new_tokens, server.base_url, sweep.temperature)
+        except AccessDenied as exc:
+            if not denied:
+                denied.append(exc)
+                print(f"spinebench sweep: {entry.name}: {exc}; no further request is sent for it", file=sys.stderr)
+            raise
 
     def answer(questions: list[Question]) -> Iterator[tuple[Question, Reply, int | None]]:
         pool = ThreadPoolExecutor(server.concurrency)
@@ -118,7 +129,7 @@ def openai_answerer(entry: ModelEntry, sweep: Sweep, server: ServerSettings) -> 
 
 
 def server_settings(entry: ModelEntry, base_url: str) -> ServerSettings:
-    return ServerSettings(base_url=base_url, api_key=api_key(entry.get("api_key_env")),
+    return ServerSettings(base_url=base_url, api_key=api_key(entry.get("api_key_env")) or "EMPTY",
                           concurrency=entry.get("concurrency", DEFAULT_CONCURRENCY),
                           timeout=float(entry.get("timeout", 600)), retries=entry.get("retries", 5))
 
@@ -161,12 +172,6 @@ def answerer_for(entry: ModelEntry, sweep: Sweep, output: Path) -> Iterator[Answ
             yield openai_answerer(entry, sweep, server_settings(entry, base_url))
 
 
-def model_identity(entry: ModelEntry) -> str:
-    """What makes two runs the same model for the cache: the model served, and vLLM's settings for it; not the URL
-    or the command line it is reached through (a port or a log flag must not throw replies away)."""
-    keys = {"openai": ("model",), "vllm": ("model", "serve_args"), "server": ("model",),
-            "baseline": ("baseline",)}[entry.backend]
-    return json.dumps([entry.backend, *(entry.get(key) for key in keys)])
 
 
 def run_task(entry: ModelEntry, task: str, answer: Answerer, sweep: Sweep, cache: ResponseCache, fingerprint: str,
@@ -251,6 +256,7 @@ def run_sweep(sweep: Sweep, output: str | Path, progress: bool = True) -> list[T
     unknown = [task for task in sweep.tasks if task not in task_specs(str(sweep.dataset))]
     if unknown:
         raise SpineBenchError(f"unknown task(s) {unknown}; expected some of {sorted(task_specs(str(sweep.dataset)))}")
+    check_keys(sweep)
     cache = ResponseCache(output / "responses.sqlite")
     results: list[TaskRun] = []
     try:
@@ -269,6 +275,16 @@ def run_sweep(sweep: Sweep, output: str | Path, progress: bool = True) -> list[T
     finally:
         cache.close()
     return results
+
+
+def check_keys(sweep: Sweep) -> None:
+    """Before any request: every `api_key_env` a model names is set (an unset one would send no key, and collect
+    a 401 per question)."""
+    for index, entry in enumerate(sweep.models):
+        variable = entry.get("api_key_env")
+        if variable and api_key(variable) is None:
+            raise SpineBenchError(f"{sweep.path}: models[{index}] ({entry.name}): api_key_env names {variable}, which "
+                                  "is not set in this environment: export it (the key is never written anywhere)")
 
 
 def summary(results: list[TaskRun]) -> list[list]:

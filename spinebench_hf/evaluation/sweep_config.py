@@ -17,6 +17,8 @@ An error names the file, the line and the field.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,34 @@ BACKENDS = {
 }
 
 
+# the type of each setting: a wrong one is an error naming the field, not a crash halfway through the sweep
+TEXT = "a string"
+WORDS = "a list of strings"
+COUNT = "a whole number >= 1"
+TRIES = "a whole number >= 0"
+SECONDS = "a number of seconds > 0"
+SETTING_TYPES = {"model": TEXT, "base_url": TEXT, "api_key_env": TEXT, "ready_url": TEXT, "model_args": TEXT,
+                 "baseline": TEXT, "command": WORDS, "serve_args": WORDS, "concurrency": COUNT, "port": COUNT,
+                 "batch_size": COUNT, "retries": TRIES, "timeout": SECONDS, "ready_timeout": SECONDS}
+# what produces an entry's replies (besides its backend): two entries alike in these would get the same replies
+IDENTITY = {"openai": ("model", "base_url"), "vllm": ("model", "serve_args"), "server": ("command", "base_url", "model"),
+            "baseline": ("baseline",), "transformers": ("model", "model_args")}
+# a model's name is a folder of the output (details/<name>/): letters, digits and . _ + - only, never . or ..
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
+
+
+def type_error(kind: str, value: object) -> str | None:
+    """Why `value` is not of the setting type `kind`, or None when it is."""
+    fits = {
+        TEXT: isinstance(value, str) and bool(value.strip()),
+        WORDS: isinstance(value, list) and all(isinstance(word, str) for word in value),
+        COUNT: isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+        TRIES: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+        SECONDS: isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0,
+    }[kind]
+    return None if fits else f"expected {kind}, found {value!r}"
+
+
 class SweepError(SpineBenchError):
     """SWEEP.yaml does not describe a sweep; the message names the file, line and field."""
 
@@ -53,6 +83,13 @@ class ModelEntry:
         return self.options.get(key, default)
 
 
+def model_identity(entry: ModelEntry) -> str:
+    """What produces an entry's replies, for the response cache: the backend and the model, with the server it is
+    asked on (an API's base URL, a `server`'s command) or vLLM's settings for it. The entry's name is not part of
+    it: renaming an entry keeps its replies; two entries with one identity are refused by `load_sweep`."""
+    return json.dumps([entry.backend, *(entry.get(key) for key in IDENTITY[entry.backend])])
+
+
 @dataclass(frozen=True)
 class Sweep:
     dataset: Path
@@ -60,6 +97,7 @@ class Sweep:
     max_new_tokens: int
     temperature: float
     models: tuple[ModelEntry, ...] = field(default_factory=tuple)
+    path: Path = Path("SWEEP.yaml")  # the file it was read from, named in errors
 
     @property
     def generation(self) -> dict:
@@ -86,7 +124,9 @@ def load_sweep(path: str | Path) -> Sweep:
         text = path.read_text(encoding="utf-8")
         root, data = yaml.compose(text), yaml.safe_load(text)
     except OSError as exc:
-        raise SweepError(f"{path}: cannot read: {exc}") from None
+        raise SweepError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SweepError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
         raise SweepError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
 
@@ -121,12 +161,17 @@ def load_sweep(path: str | Path) -> Sweep:
     models = data.get("models")
     if not isinstance(models, list) or not models:
         fail(["models"], "expected a list of models, each with a name and a backend")
-    entries, names = [], set()
+    entries, names, identities = [], set(), {}
     for index, model in enumerate(models):
-        entries.append(_model_entry(model, index, names, fail))
+        entry = _model_entry(model, index, names, fail)
+        same = identities.setdefault(model_identity(entry), index)
+        if same != index:
+            fail(["models", index], f"the same model as models[{same}] ({entries[same].name}): the same backend and "
+                 f"{', '.join(IDENTITY[entry.backend])}; two entries of a sweep never share replies, so list it once")
+        entries.append(entry)
     dataset = Path(data["dataset"])
     return Sweep(dataset if dataset.is_absolute() else path.parent / dataset, tuple(t.split("|")[0] for t in tasks),
-                 max_new_tokens, float(temperature), tuple(entries))
+                 max_new_tokens, float(temperature), tuple(entries), path)
 
 
 def _model_entry(model, index: int, names: set, fail) -> ModelEntry:
@@ -134,8 +179,9 @@ def _model_entry(model, index: int, names: set, fail) -> ModelEntry:
     if not isinstance(model, dict):
         fail(where, "expected a mapping such as {name: ..., backend: ...}")
     name, backend = model.get("name"), model.get("backend")
-    if not isinstance(name, str) or not name or "/" in name:
-        fail(where + ["name"] if "name" in model else where, "every model needs a name without '/'")
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        fail(where + ["name"] if "name" in model else where, f"every model needs a name of letters, digits and . _ + - "
+             f"(not starting with . or -; it names the model's folder of results); found {name!r}")
     if name in names:
         fail(where + ["name"], f"{name!r} is used twice")
     names.add(name)
@@ -149,12 +195,11 @@ def _model_entry(model, index: int, names: set, fail) -> ModelEntry:
     extra = sorted(set(options) - required - optional)
     if extra:
         fail(where + [extra[0]], f"not a setting of the {backend} backend; it takes {sorted(required | optional)}")
+    for key, value in options.items():
+        if problem := type_error(SETTING_TYPES[key], value):
+            fail(where + [key], problem)
     if backend == "baseline" and options["baseline"] not in BASELINES:
         fail(where + ["baseline"], f"{options['baseline']!r} is not one of {sorted(BASELINES)}")
-    for key in ("command", "serve_args"):
-        if key in options and not (isinstance(options[key], list) and all(isinstance(a, str) for a in options[key])):
-            fail(where + [key], "expected a list of strings")
-    for key in ("concurrency", "port", "batch_size", "retries"):
-        if key in options and (not isinstance(options[key], int) or options[key] < 1):
-            fail(where + [key], f"expected a positive integer, found {options[key]!r}")
+    if "command" in options and not options["command"]:
+        fail(where + ["command"], "expected the command that starts the server, e.g. [python, my_server.py]")
     return ModelEntry(name, backend, options)

@@ -69,13 +69,36 @@ def first_image_bytes(images) -> bytes | None:
     return first.get("bytes") if isinstance(first, dict) else None
 
 
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A details parquet file; a truncated or foreign one is an error naming it."""
+    try:
+        frame = pd.read_parquet(path, columns=columns)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise SpineBenchError(f"{path}: not a readable details parquet file (truncated or damaged?): "
+                              f"{' '.join(str(exc).split())[:300]}") from None
+    missing = [column for column in columns or ("doc", "metric") if column not in frame]
+    if missing:
+        raise SpineBenchError(f"{path}: not lighteval details: no {', '.join(missing)} column")
+    return frame
+
+
 def lmms_rows(path: Path) -> list[dict]:
     """The samples of an lmms-eval log: one row per line, from the records our process_results wrote."""
     task = path.stem.split("_samples_", 1)[1]
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        sample = json.loads(line)
-        records = {name: value for name, value in sample.items() if isinstance(value, dict) and "score" in value}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise SpineBenchError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    for number, line in enumerate(lines, start=1):
+        try:
+            sample = json.loads(line)
+        except (ValueError, RecursionError):
+            raise SpineBenchError(f"{path}, line {number}: not a JSON sample of lmms-eval's --log_samples") from None
+        records = {name: value for name, value in sample.items() if isinstance(value, dict) and "score" in value} \
+            if isinstance(sample, dict) else {}
+        if not records:
+            raise SpineBenchError(f"{path}, line {number}: no SpineBench record (a metric with a `score`) in the sample")
         record = next(iter(records.values()))
         rows.append({
             "model": path.parent.name, "task": record["task"], "variant": variant(task), "id": record["id"],
@@ -97,7 +120,7 @@ def read_details(paths: list[str | Path], *, images: bool = False) -> pd.DataFra
             rows += [row | ({"image": None} if images else {}) for row in lmms_rows(path)]
             continue
         model = model_name(path)
-        for _, detail in pd.read_parquet(path).iterrows():
+        for _, detail in read_parquet(path).iterrows():
             doc, metric = detail["doc"], detail["metric"]
             specific = doc["specific"]
             row = {
@@ -122,7 +145,9 @@ def read_details(paths: list[str | Path], *, images: bool = False) -> pd.DataFra
             if images:
                 row["image"] = first_image_bytes(doc.get("images"))
             rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    # every score a column, even where no question has it (a model whose every request failed has none)
+    return frame.reindex(columns=[*frame.columns, *(name for name in SCORE_NAMES if name not in frame)])
 
 
 def case_images(paths: list[str | Path], ids: set[str]) -> dict[str, bytes]:
@@ -132,7 +157,7 @@ def case_images(paths: list[str | Path], ids: set[str]) -> dict[str, bytes]:
     for path in details_files(paths):
         if path.suffix != ".parquet" or ids <= set(found):
             continue
-        for doc in pd.read_parquet(path, columns=["doc"])["doc"]:
+        for doc in read_parquet(path, columns=["doc"])["doc"]:
             item = doc["specific"]["id"]
             if item in ids and item not in found and (image := first_image_bytes(doc.get("images"))):
                 found[item] = image

@@ -122,7 +122,7 @@ function save(){if(!raterBox.value.trim())return;const saved={};
  localStorage.setItem(key(),JSON.stringify(saved));localStorage.setItem('spinebench-rating:'+data.sheet+':last',raterBox.value.trim());progress();}
 function progress(){const saved=load();const done=data.rows.filter(r=>data.criteria.every(c=>(saved[r.sample]||{})[c])).length;
  document.getElementById('done').textContent=done;}
-const cell=v=>'"'+String(v??'').replace(/"/g,'""')+'"';
+const cell=v=>{let t=String(v??'');if(/^[=+\\-@\\t\\r]/.test(t))t="'"+t;return '"'+t.replace(/"/g,'""')+'"'};
 function download(){if(!raterBox.value.trim()){alert('Enter your name first.');return;}const saved=load();
  const lines=[data.columns.map(cell).join(',')];
  data.rows.forEach(r=>{const s=saved[r.sample]||{};lines.push(data.columns.map(c=>cell(c==='rater'?raterBox.value.trim():

@@ -72,10 +72,19 @@ def sample_replies(details: pd.DataFrame, per_task: int = 10, seed: int = 0) -> 
     return sample.assign(sample=[f"S{i + 1:03d}" for i in range(len(sample))])
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell that a spreadsheet shows as text: one starting like a formula gets a leading apostrophe, as
+    OWASP's advice on CSV injection says (the rating page's download does the same in JavaScript)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def write_sheet(sample: pd.DataFrame, output: str | Path) -> dict[str, Path]:
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    sheet = sample.assign(**{c: "" for c in CRITERIA}, rater="", comment="")[SHEET_COLUMNS]
+    sheet = sample.assign(**{c: "" for c in CRITERIA}, rater="", comment="")[SHEET_COLUMNS].map(spreadsheet_safe)
     sheet.to_csv(output / "rating_sheet.csv", index=False)
     sample[["sample", "model", "task", "id"]].to_csv(output / "key.csv", index=False)
     sheet_id = hashlib.sha256("|".join(sample["sample"] + sample["id"]).encode()).hexdigest()[:12]

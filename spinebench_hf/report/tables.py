@@ -8,8 +8,10 @@ judge-rescue rates, paired model comparisons, and plots.
 
 from __future__ import annotations
 
+import html
 import itertools
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,9 +66,16 @@ def paper_rows(scored: pd.DataFrame) -> list[list]:
     return rows
 
 
+def md_text(value: object) -> str:
+    """Text for Markdown, as the HTML page escapes it: markup shown as text (`<`, `>`, `&`), table cells kept apart
+    (`|`), one line, and no emphasis, code or link made from a model's name."""
+    text = html.escape(" ".join(str(value).split()), quote=False)
+    return re.sub(r"([|\\`*\[\]])", r"\\\1", text)  # GitHub's Markdown makes no emphasis of an_underscore
+
+
 def markdown(columns: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    return "\n".join(lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows])
+    lines = ["| " + " | ".join(map(md_text, columns)) + " |", "|" + "---|" * len(columns)]
+    return "\n".join(lines + ["| " + " | ".join(map(md_text, row)) + " |" for row in rows])
 
 
 def paper_table(scored: pd.DataFrame) -> str:
@@ -105,7 +114,7 @@ def breakdown(scored: pd.DataFrame, by: str, score: str = "acc") -> pd.DataFrame
         estimate = clustered_mean(group[score].to_numpy(), group.study_id.to_numpy())
         rows.append({"model": model, "task": task, by: value, "n": estimate.n, score: estimate.mean,
                      "ci_low": estimate.low, "ci_high": estimate.high})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["model", "task", by, "n", score, "ci_low", "ci_high"])
 
 
 def letters_to_texts(options: list[str], letters: list[str]) -> list[str]:
@@ -193,6 +202,7 @@ def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     everything = scored if "variant" in scored else scored.assign(variant="")
+    answered = everything[everything.stage != FAILED_STAGE]
     protocol = everything[everything.variant == ""]  # the protocol tasks; the variants get their own sections
     paper = pd.DataFrame(paper_rows(protocol), columns=PAPER_COLUMNS)
     paper.to_csv(output / "table.csv", index=False)
@@ -224,13 +234,13 @@ def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set
         table = confusion(scored, model)
         table.to_csv(output / f"confusion_{slug(model)}.csv")
         image = confusion_heatmap(table, model, output / f"confusion_{slug(model)}.png")
-        sections += [f"## Diagnosis confusion: {model}", frame_markdown(table.reset_index()), f"![confusion]({image.name})"]
+        sections += [f"## Diagnosis confusion: {md_text(model)}", frame_markdown(table.reset_index()), f"![confusion]({image.name})"]
         pages.append((f"Diagnosis confusion: {model}", frame_table(table.reset_index()) + png_tag(image)))
     titled = [("rates", "Format compliance, judge rescue, invalid replies and failed requests", rates(protocol)),
               ("comparisons", "Paired comparisons (A − B, same questions)", comparisons(scored)),
-              ("position_bias", "Position bias (diagnosis: letters chosen vs correct)", position_bias(everything)),
-              ("circular", "Circular evaluation (right only if every rotation is right)", circular_scores(everything)),
-              ("blind", "Image-blind control (same questions, grey image)", blind_scores(everything))]
+              ("position_bias", "Position bias (diagnosis: letters chosen vs correct)", position_bias(answered)),
+              ("circular", "Circular evaluation (right only if every rotation is right)", circular_scores(answered)),
+              ("blind", "Image-blind control (same questions, grey image)", blind_scores(answered))]
     for name, title, frame in titled:
         frame.to_csv(output / f"{name}.csv", index=False)
         sections += [f"## {title}", frame_markdown(frame)]

@@ -223,11 +223,12 @@ class ReleaseReader:
         name = image.replace("\\", "/")
         if unsafe_reason(name):
             return self.skip(key, UNSAFE_MEMBER, f"image path {image!r} leaves the release folder")
-        rejected = dict(self.tree.rejected)
         for base in (PurePosixPath(file).parent, PurePosixPath()):
             member = (base / name).as_posix()
-            if member in rejected:
-                return self.skip(key, UNSAFE_MEMBER, rejected[member])
+            link = next((reason for rejected, reason in self.tree.rejected
+                         if member == rejected or rejected.endswith("/") and member.startswith(rejected)), None)
+            if link:
+                return self.skip(key, UNSAFE_MEMBER, link)
             if self.tree.exists(member):
                 found = self._checked(member)
                 if isinstance(found, Skip):
