@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH, record, table, verdict  # noqa: E402
+from common import BENCH, peak_rss_mib, record, table, verdict  # noqa: E402
 
 IMAGE_SIZE = (512, 416)
 FLAT_GOAL = 0.10  # peak memory may grow by at most 10% from the smallest to the largest build
@@ -69,18 +69,6 @@ def time_stages(module) -> dict[str, float]:
 
         setattr(module, name, timed)
     return stage_s
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident set. Not getrusage's ru_maxrss: Linux carries the forked parent's RSS across
-    exec into it, so a child of a big parent (this script, after writing the samples) would report the parent's."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_child(samples: Path, output: Path, cache: Path, num_proc: int) -> dict:

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -114,6 +115,18 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident set. Not getrusage's ru_maxrss: Linux carries the forked parent's RSS across
+    exec into it, so a child of a big parent (a script, after writing its samples) would report the parent's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def verdict(met: bool) -> str:
     return "**met**" if met else "**NOT met**"
 
@@ -135,7 +148,7 @@ def record(name: str, title: str, body: str, data: dict, packages: tuple[str, ..
     print(section)
 
 
-ORDER = ("standardize", "embedding", "mining", "harness", "build_scale", "projection", "sweep")
+ORDER = ("standardize", "embedding", "mining", "harness", "build_scale", "projection", "sweep", "release_import")
 
 
 def _ordered(text: str) -> str:

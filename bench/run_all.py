@@ -1,4 +1,4 @@
-"""Run every bench script in order, (a) to (g); each rewrites its own section of bench/RESULTS.md.
+"""Run every bench script in order, (a) to (h); each rewrites its own section of bench/RESULTS.md.
 
     python bench/run_all.py
 
@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPTS = ("standardize", "embedding", "mining", "harness", "build_scale", "projection", "sweep")
+SCRIPTS = ("standardize", "embedding", "mining", "harness", "build_scale", "projection", "sweep", "release_import")
 
 if __name__ == "__main__":
     for name in SCRIPTS:

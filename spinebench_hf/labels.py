@@ -1,5 +1,6 @@
 """The canonical vocabulary: 11 diseases + Healthy (the paper's Table 5) and the five lumbar disc levels."""
 
+import re
 from collections.abc import Iterable
 
 DISEASES = (
@@ -39,3 +40,33 @@ def canonical_diseases(names: Iterable[str]) -> tuple[str, ...]:
 
 def canonical_levels(levels: Iterable[str]) -> tuple[str, ...]:
     return canonical_order(levels, LEVELS)
+
+
+_QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb`"  # straight and curly quotes, guillemets, backticks
+_DISEASE_BY_KEY = {name.lower(): name for name in CLASS_NAMES}
+
+
+def clean_option_text(text: str) -> str:
+    """An option as published, without what only wraps it: spaces, quotes and a trailing comma, semicolon or
+    full stop (`"Healthy",` → `Healthy`). Its casing and wording are kept."""
+    text = text.strip().rstrip(",;").strip()
+    while len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
+        text = text[1:-1].strip()
+    return text.rstrip(".,;").strip()
+
+
+def canonical_label(text: object, task: str) -> str | None:
+    """A disease (diagnosis) or level (localization) name in the canonical vocabulary, matched case-insensitively
+    after `clean_option_text`; None when `text` is neither."""
+    if not isinstance(text, str):
+        return None
+    text = clean_option_text(text)
+    if task == "diagnosis":
+        return _DISEASE_BY_KEY.get(" ".join(text.lower().split()))
+    key = re.sub(r"\s+", "", text).upper().replace("-", "/").replace("_", "/").replace("\u2013", "/")
+    return key if key in LEVELS else None
+
+
+def canonical_options(options: Iterable[str], task: str) -> list[str]:
+    """Each option's canonical label, or the option itself where it is none (reports count classes, not spellings)."""
+    return [canonical_label(option, task) or option for option in options]

@@ -121,7 +121,8 @@ def test_report_accounts_for_every_source_row(built):
     files = sorted(p.relative_to(built["options"].output).as_posix() for p in built["options"].output.rglob("*.parquet"))
     assert files == sorted(report["files"]) == [
         "diagnosis/full-00000-of-00001.parquet", "diagnosis/sub-00000-of-00001.parquet",
-        "localization/full-00000-of-00001.parquet", "localization/sub-00000-of-00001.parquet"]
+        "diagnosis/train-00000-of-00001.parquet", "localization/full-00000-of-00001.parquet",
+        "localization/sub-00000-of-00001.parquet", "localization/train-00000-of-00001.parquet"]
     card = (built["options"].output / "README.md").read_text()
     assert "config_name: diagnosis" in card and "path: localization/sub-*" in card and "num_examples:" in card
     diagnosis_full = report["splits"]["diagnosis"]["full"]["rows"]

@@ -233,7 +233,7 @@ def test_a_release_json_nested_too_deep(tmp_path, capsys):
     source = release(tmp_path / "release", [record("1.jpg")])
     (source / "evaluation" / "test.json").write_text("[" * 100_000 + "]" * 100_000)
     code, _, err = run(["import-release", source, "--output", tmp_path / "out"], capsys)
-    assert code == 2 and "evaluation/test.json: JSON nested too deeply" in err
+    assert code == 2 and "evaluation/test.json: JSON nested deeper than 64 levels" in err
 
 
 # --- 10, 12. numbers and options checked where they are read ----------------------------------------------------

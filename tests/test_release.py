@@ -71,9 +71,9 @@ def test_every_variant_imports_with_letters_against_texts(imported):
     expected = {  # image -> (options in the release's order, answer letters)
         "release/evaluation/11.jpg": (OPTIONS, ["A"]),
         "release/evaluation/12.jpg": (OPTIONS, ["B"]),
-        "release/evaluation/14.jpg": (["Vertebral collapse", "Healthy", "Osteophytes"], ["A"]),
-        "release/evaluation/15.jpg": (["Spondylolisthesis", "Healthy", "Osteophytes", "Foraminal stenosis"], ["B"]),
-        "release/evaluation/16.jpg": (["Cervical kyphosis", "Cervical lordosis", "Healthy"], ["B"]),
+        "release/evaluation/14.jpg": (["vertebral collapse", "Healthy", "Osteophytes"], ["A"]),  # the release's text
+        "release/evaluation/15.jpg": (["Spondylolisthesis", "healthy", "Osteophytes", "Foraminal Stenosis"], ["B"]),
+        "release/evaluation/16.jpg": (["Cervical kyphosis", "Cervical Lordosis", "Healthy"], ["B"]),
         "release/evaluation/17.jpg": (["Osteophytes", "Healthy"], ["B"]),
         "release/evaluation/18.jpg": (["Healthy", "Osteophytes"], ["B"]),
     }
@@ -119,7 +119,7 @@ def test_ids_are_stable_and_the_report_counts_every_record(imported, tmp_path):
     (skip,) = report["skips"]
     assert skip["key"] == "all/train_split.json#2" and skip["kind"] == "duplicate-record"
     card = (root / "out" / "README.md").read_text()
-    assert report["release_fingerprint"] in card and "diagnosis: full 9, sub 7 questions (the paper's Sub: 1758)" in card
+    assert report["release_fingerprint"] in card and "diagnosis: full 9, sub 7, train 1 questions (the paper's Sub: 1758)" in card
 
 
 def broken(tmp_path, records, name="evaluation/test.json"):

@@ -158,3 +158,21 @@ def test_the_report_sets_the_papers_rows_beside_the_users(tmp_path):
     released = RECORDS.assign(id="release/evaluation/test/" + RECORDS.id)
     assert beside_the_paper(released).startswith("Measured on the authors' release")
     assert "## Beside the paper's published rows" in write_report(RECORDS, tmp_path).read_text()
+
+
+def test_interval_headings_say_what_they_cluster_by_and_the_counts_stand_beside_the_paper(tmp_path):
+    from conftest import RECORDS
+
+    from spinebench_hf.report.tables import beside_the_paper, cluster_unit, write_report
+
+    assert cluster_unit(RECORDS) == "study"
+    release = RECORDS.assign(id="release/" + RECORDS.id, study_id=RECORDS.image_id)  # an import: no studies
+    assert cluster_unit(release) == "image"
+    text = write_report(release, tmp_path / "report").read_text()
+    assert "## Accuracy by disease (95 % CI clustered by image)" in text and "clustered by study" not in text
+    note = beside_the_paper(release)
+    assert note.startswith("Measured on the authors' release")
+    assert "Questions asked: 4 diagnosis + 2 localization; the paper's Sub: 1,758 diagnosis + 1,000 localization " \
+           "(not the same number of questions)." in note
+    mixed = pd.concat([RECORDS, release.assign(model="m3")])
+    assert cluster_unit(mixed) == "study (image where there is none)"

@@ -21,6 +21,11 @@ def size_category(rows: int) -> str:
     return "100K<n<1M"
 
 
+def present(report: dict, config: str) -> list[str]:
+    """The splits of `config` that hold questions (a small build's `train` may hold none)."""
+    return [split for split in SPLITS if report["splits"][config].get(split, {}).get("rows")]
+
+
 def card_data(report: dict, pretty_name: str = "SpineBench") -> DatasetCardData:
     configs = list(report["splits"])
     data = DatasetCardData(
@@ -34,14 +39,15 @@ def card_data(report: dict, pretty_name: str = "SpineBench") -> DatasetCardData:
         pretty_name=pretty_name,
     )
     MetadataConfigs({
-        config: {"data_files": [{"split": split, "path": f"{config}/{split}-*"} for split in SPLITS],
+        config: {"data_files": [{"split": split, "path": f"{config}/{split}-*"} for split in present(report, config)],
                  **({"default": True} if i == 0 else {})}
         for i, config in enumerate(configs)
     }).to_dataset_card_data(data)
     infos = {}
     for config in configs:
         splits = SplitDict({split: SplitInfo(split, num_bytes=report["splits"][config][split]["bytes"],
-                                              num_examples=report["splits"][config][split]["rows"]) for split in SPLITS})
+                                              num_examples=report["splits"][config][split]["rows"])
+                            for split in present(report, config)})
         infos[config] = DatasetInfo(features=features(), splits=splits, config_name=config)
     DatasetInfosDict(infos).to_dataset_card_data(data)
     return data
@@ -66,6 +72,7 @@ def render_card(report: dict) -> str:
         sources=sources,
         short_sub="; ".join(short),
         restricted=", ".join(restricted),
+        train=report["train"],
         citation=CITATION,
     )
     return str(card)
@@ -83,6 +90,7 @@ def render_release_card(report: dict) -> str:
         counts=report["splits"],
         paper_sub=SUB_SIZES,
         skipped=report["skipped"],
+        train=report["train"],
         citation=CITATION,
     )
     return str(card)

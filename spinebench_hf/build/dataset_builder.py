@@ -2,12 +2,13 @@
 
 datasets ≥ 4 runs no loading scripts, so this builder is instantiated from Python by `spinebench build` (see
 `pipeline.py`), which first prepares `data_dir`: one JSON-lines file of items per config (`questions.Item.row()` plus
-the path of the standardized PNG and a `sub` flag). Rows are streamed from there, images read one by one.
+the path of the image file and the `sub` and `train` flags). Rows are streamed from there, images read one by one.
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import datasets
@@ -40,12 +41,27 @@ class SpineBench(datasets.GeneratorBasedBuilder):
         return [datasets.SplitGenerator(name=split, gen_kwargs={"path": str(path), "split": split}) for split in SPLITS]
 
     def _generate_examples(self, path: str, split: str):
-        with open(path, encoding="utf-8") as lines:
-            for line in lines:
-                row = json.loads(line)
-                if split == "sub" and not row.pop("sub"):
-                    continue
-                row.pop("sub", None)
-                # bytes with no path: datasets keeps a path that exists on disk instead of the bytes (a trap)
-                row["image"] = {"bytes": Path(row.pop("image_path")).read_bytes(), "path": None}
-                yield row["id"], row
+        archives: dict[str, zipfile.ZipFile] = {}  # a release's zip files, each opened once
+        try:
+            with open(path, encoding="utf-8") as lines:
+                for line in lines:
+                    row = json.loads(line)
+                    in_split = {name: row.pop(name, False) for name in ("sub", "train")}
+                    if split != "full" and not in_split[split]:
+                        continue
+                    # bytes with no path: datasets keeps a path that exists on disk instead of the bytes (a trap)
+                    row["image"] = {"bytes": image_bytes(row.pop("image_path"), row.pop("image_member", None), archives),
+                                    "path": None}
+                    yield row["id"], row
+        finally:
+            for archive in archives.values():
+                archive.close()
+
+
+def image_bytes(path: str, member: str | None, archives: dict[str, zipfile.ZipFile]) -> bytes:
+    """The image file's bytes as they are: a file, or a member of a zip file."""
+    if member is None:
+        return Path(path).read_bytes()
+    if path not in archives:
+        archives[path] = zipfile.ZipFile(path)
+    return archives[path].read(member)

@@ -7,6 +7,7 @@ bytes embedded, README.md (the dataset card, real counts) and build_report.json.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import Counter
@@ -28,6 +29,7 @@ from .output_folder import check_output, staged_output
 from .questions import Item, diagnosis_item, localization_items
 from .standardize import standardize_all
 from .subset import SUB_SIZES, select_sub, sub_group
+from .train_split import NEAR_DUPLICATE_COSINE, ImageFacts, near_duplicates, train_images
 
 logger = logging.getLogger(__name__)
 
@@ -61,31 +63,40 @@ def build(options: BuildOptions) -> dict:
     collected = read_all(readers, options.limit_per_source)
     check_complete(collected, readers, options.allow_partial)  # before the long stages
     standardize_all(collected, cache / "images", options.max_side, options.num_proc, options.progress)
-    vectors = embed_all(collected, encoder, EmbeddingCache(cache / "embeddings.sqlite"), options)
+    vectors, digests = embed_all(collected, encoder, EmbeddingCache(cache / "embeddings.sqlite"), options)
     items = make_items(collected.records, vectors, options.seed)
     cache.mkdir(parents=True, exist_ok=True)
     from .card import write_card
 
     with staged_output(options.output) as staging:
-        written = write_dataset(items, collected, staging, options)
-        report = build_report(options, encoder, readers, collected, items, written)
+        splits = mark_splits(items, collected.records, vectors, digests, options.seed)
+        written = write_dataset(items, splits, collected, staging)
+        report = build_report(options, encoder, readers, collected, items, written) | {"train": splits.report()}
         write_card(staging, report)
         (staging / "build_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return report
 
 
-def embed_all(collected: ScanReport, encoder, cache, options: BuildOptions) -> np.ndarray:
+def embed_all(collected: ScanReport, encoder, cache, options: BuildOptions) -> tuple[np.ndarray, list[str]]:
+    """Every record's embedding (a row each, in order), and the sha256 of each standardized PNG (read here anyway)."""
     from ..embedding.encoder import embed
 
     records = collected.records
-    stream = ((r.image_id, Path(collected.images[r.image_id]).read_bytes()) for r in records)
+    digests: list[str] = []
+
+    def stream():
+        for record in records:
+            data = Path(collected.images[record.image_id]).read_bytes()
+            digests.append(hashlib.sha256(data).hexdigest())
+            yield record.image_id, data
+
     vectors = np.zeros((len(records), encoder.dim), dtype=np.float32)
     bar = tqdm(total=len(records), desc="embedding", disable=not options.progress)
-    for row, (_, vector) in enumerate(embed(encoder, cache, stream, options.batch_size)):
+    for row, (_, vector) in enumerate(embed(encoder, cache, stream(), options.batch_size)):
         vectors[row] = vector
         bar.update()
     bar.close()
-    return vectors
+    return vectors, digests
 
 
 def make_items(records: list[Record], vectors: np.ndarray, seed: int) -> dict[str, list[Item]]:
@@ -97,13 +108,41 @@ def make_items(records: list[Record], vectors: np.ndarray, seed: int) -> dict[st
     return {"diagnosis": diagnosis, "localization": localization}
 
 
-def write_dataset(items: dict[str, list[Item]], collected: ScanReport, output: Path, options: BuildOptions) -> dict:
-    """Items (with their standardized PNGs and SpineBench-Sub marked) → the dataset folder. Returns what was written."""
-    path_of = collected.images
-    rows = {}
-    for config in CONFIGS:
-        sub = select_sub(items[config], SUB_SIZES[config], sub_group, options.seed) if items[config] else set()
-        rows[config] = [item.row() | {"sub": item.id in sub, "image_path": path_of[item.image_id]} for item in items[config]]
+@dataclass
+class Splits:
+    """Which questions are in `sub`, and which images' questions are in `train` (with why the others are not)."""
+
+    sub: dict[str, set[str]]  # config -> question ids
+    train: set[str]  # image ids
+    excluded: Counter
+    near: dict[str, tuple[str, float]]  # image id -> (its closest sub image, cosine)
+
+    def report(self) -> dict:
+        return {"rule": TRAIN_RULE, "images": len(self.train), "excluded_images": dict(sorted(self.excluded.items())),
+                "near_duplicate_cosine": NEAR_DUPLICATE_COSINE,
+                "near_duplicates": [[image, *closest] for image, closest in sorted(self.near.items())]}
+
+
+TRAIN_RULE = ("questions of full whose image shares neither content (sha256), patient, study nor a SigLIP2 "
+              f"near-duplicate (cosine >= {NEAR_DUPLICATE_COSINE}) with an image of sub, in either config")
+
+
+def mark_splits(items: dict[str, list[Item]], records: list[Record], vectors: np.ndarray, digests: list[str],
+                seed: int) -> Splits:
+    sub = {config: select_sub(items[config], SUB_SIZES[config], sub_group, seed) if items[config] else set()
+           for config in CONFIGS}
+    sub_images = {item.image_id for config in CONFIGS for item in items[config] if item.id in sub[config]}
+    near = near_duplicates([r.image_id for r in records], vectors, sub_images)
+    facts = [ImageFacts(r.image_id, digest, r.patient_id, r.study_id) for r, digest in zip(records, digests)]
+    train, excluded = train_images(facts, sub_images, set(near))
+    return Splits(sub, train, excluded, near)
+
+
+def write_dataset(items: dict[str, list[Item]], splits: Splits, collected: ScanReport, output: Path) -> dict:
+    """Items (with their standardized PNGs, SpineBench-Sub and train marked) → the dataset folder."""
+    rows = {config: [item.row() | {"sub": item.id in splits.sub[config], "train": item.image_id in splits.train,
+                                   "image_path": collected.images[item.image_id]} for item in items[config]]
+            for config in CONFIGS}
     return write_configs(rows, output)
 
 

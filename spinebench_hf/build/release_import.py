@@ -2,7 +2,11 @@
 
 The questions, options, answers and images are the release's own: nothing is mined, re-worded or re-encoded. The
 folder gets README.md (a card saying which release, by fingerprint, and the counts) and import_report.json (every
-record used or skipped with its reason).
+record used or skipped with its reason). Records are streamed from the release to the dataset writer: memory does
+not grow with the release's size but for a few small sets (digests seen, records' counts).
+
+Splits: `sub` is `evaluation/`, `full` is `all/` plus `evaluation/`, and `train` the questions of `all/` whose image
+(by content) is not one of `sub`'s. `evaluation/` is read first, so `sub` is complete before any `all/` record.
 """
 
 from __future__ import annotations
@@ -16,47 +20,72 @@ from .. import __version__
 from ..errors import SpineBenchError
 from ..schema import CONFIGS
 from ..sources.records import Skip
-from ..sources.release import ReleaseQuestion, ReleaseReader
+from ..sources.release import ReleaseReader
 from .card import render_release_card, write_card
-from .dataset_folder import files_and_fingerprint, split_counts, write_configs
+from .dataset_folder import DatasetWriter, files_and_fingerprint, split_counts
 from .output_folder import check_output, staged_output
 from .subset import SUB_SIZES
+from .train_split import ImageFacts, SubIndex
 
 REPORT = "import_report.json"
+TRAIN_RULE = "questions of all/ whose image, by content (sha256), is not an image of sub (evaluation/)"
 
 
 def import_release(path: str | Path, output: str | Path) -> dict:
     """Import the release at `path` into `output`; return the import report (also written to import_report.json)."""
     check_output(Path(output))  # before any image is read
     reader = ReleaseReader(path)
-    questions: list[ReleaseQuestion] = []
-    skips: list[Skip] = []
-    for item in reader.read():
-        (skips if isinstance(item, Skip) else questions).append(item)
-    if not questions:
-        reasons = Counter(skip.kind for skip in skips).most_common()
-        example = f"; e.g. {skips[0].key}: {skips[0].reason}" if skips else ""
-        raise SpineBenchError(f"{reader.root}: no usable question among {len(skips)} records ({reasons}){example}")
-    rows = {config: [q.row() for q in questions if q.task == config] for config in CONFIGS}
     with staged_output(output) as staging:
-        written = write_configs(rows, staging)
-        report = import_report(reader, questions, skips, written)
+        writer = DatasetWriter(staging)
+        try:
+            used, skips, excluded = stream_rows(reader, writer)
+        except BaseException:
+            writer.close()
+            raise
+        if not used:
+            writer.close()
+            reasons = Counter(skip.kind for skip in skips).most_common()
+            example = f"; e.g. {skips[0].key}: {skips[0].reason}" if skips else ""
+            raise SpineBenchError(f"{reader.root}: no usable question among {len(skips)} records ({reasons}){example}")
+        written = writer.finish()
+        report = import_report(reader, used, skips, excluded, written)
         write_card(staging, report, render=render_release_card)
         (staging / REPORT).write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return report
 
 
-def import_report(reader: ReleaseReader, questions: list[ReleaseQuestion], skips: list[Skip], written: dict) -> dict:
+def stream_rows(reader: ReleaseReader, writer: DatasetWriter) -> tuple[Counter, list[Skip], Counter]:
+    """Every record to the writer or to the skips; returns (questions used by folder and task, skips, questions kept
+    out of train by reason)."""
+    used, skips, excluded, sub = Counter(), [], Counter(), SubIndex()
+    for item in reader.read():
+        if isinstance(item, Skip):
+            skips.append(item)
+            continue
+        facts = ImageFacts(item.image_id, item.image.digest)
+        in_sub = item.folder == "evaluation"
+        if in_sub:
+            sub.add(facts)
+            leak = None
+        else:
+            leak = sub.leak(facts)
+            excluded[leak or "kept"] += 0 if leak is None else 1
+        used[item.folder, item.task] += 1
+        writer.add(item.task, item.row() | {"train": not in_sub and leak is None}, item.image.size)
+    return used, skips, +excluded
+
+
+def import_report(reader: ReleaseReader, used: Counter, skips: list[Skip], excluded: Counter, written: dict) -> dict:
     files, fingerprint = files_and_fingerprint(written)
     return {
         "spinebench_hf": __version__,
         "release_fingerprint": reader.fingerprint(),
         "release_files": reader.files,
         "splits": split_counts(written),
-        "used": {folder: dict(Counter(q.task for q in questions if q.folder == folder)) for folder in reader.files},
+        "used": {folder: {task: used[folder, task] for task in CONFIGS if used[folder, task]} for folder in reader.files},
         "skipped": dict(sorted(Counter(skip.kind for skip in skips).items())),
-        "paper_sub": {config: {"release": sum(q.folder == "evaluation" for q in questions if q.task == config),
-                               "paper": SUB_SIZES[config]} for config in CONFIGS},
+        "paper_sub": {config: {"release": used["evaluation", config], "paper": SUB_SIZES[config]} for config in CONFIGS},
+        "train": {"rule": TRAIN_RULE, "excluded_questions": dict(sorted(excluded.items()))},
         "skips": [asdict(skip) for skip in skips],
         "files": files,
         "fingerprint": fingerprint,

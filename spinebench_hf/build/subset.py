@@ -11,9 +11,8 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 
+from ..schema import SUB_SIZES
 from .questions import Item
-
-SUB_SIZES = {"diagnosis": 1758, "localization": 1000}
 
 
 def balanced_quotas(available: Mapping[Hashable, int], target: int) -> dict[Hashable, int]:

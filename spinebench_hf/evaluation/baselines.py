@@ -19,7 +19,7 @@ from itertools import combinations
 import numpy as np
 
 from ..embedding.mining import Library, library_similarity, sample_library
-from ..labels import CLASS_NAMES, HEALTHY
+from ..labels import CLASS_NAMES, HEALTHY, canonical_options
 from ..prompts import LETTERS
 from ..seeding import rng_for
 from ..settings import baseline_encoder, baseline_seed, data_path
@@ -43,6 +43,7 @@ class RandomBaseline(SpineBenchModel):
 
 
 def healthy_letters(options: list[str], task: str) -> tuple[str, ...]:
+    options = canonical_options(options, task)  # an imported release shows its own spelling ("healthy")
     if task == "diagnosis" and HEALTHY in options:
         return (LETTERS[options.index(HEALTHY)],)
     return ()
@@ -101,11 +102,12 @@ class NearestNeighbourBaseline(SpineBenchModel):
         vectors = self.encoder.encode([d.images[0] for d in docs])
         answers = []
         for doc, vector in zip(docs, vectors):
-            options, task = list(doc.specific["options"]), doc.specific["task"]
+            task = doc.specific["task"]
+            options = canonical_options(doc.specific["options"], task)
             if task == "diagnosis":
                 letters = nearest_letters(options, self.similarity(doc.specific["image_id"], vector))
             else:
                 usual = self.usual_levels.get(doc.specific["source"], ())
-                letters = tuple(sorted(LETTERS[options.index(level)] for level in usual))
+                letters = tuple(sorted(LETTERS[options.index(level)] for level in usual if level in options))
             answers.append(answer_reply(letters, task))
         return answers

@@ -20,7 +20,7 @@ from lighteval.tasks.requests import Doc, SamplingMethod
 from ..metrics import METRIC_NAMES, format_compliance, score_diagnosis, score_localization
 from ..parsing import extract_answer
 from ..prompts import LETTERS, build_prompt
-from ..schema import CONFIGS, SPLITS, TASK_VARIANTS
+from ..schema import CONFIGS, EVALUATION_SPLITS, TASK_VARIANTS
 from ..settings import GENERATION_SIZE, data_path
 from .variants import blank_like, circular_folder
 
@@ -100,7 +100,7 @@ def task_config(name: str, config: str, split: str, prompt=spinebench_doc, repo:
         prompt_function=prompt,
         hf_repo=repo or data_path(),
         hf_subset=config,
-        hf_avail_splits=list(SPLITS),
+        hf_avail_splits=list(EVALUATION_SPLITS),
         evaluation_splits=[split],
         few_shots_split=None,
         few_shots_select=None,

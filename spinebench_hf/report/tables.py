@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..labels import CLASS_NAMES, LEVELS
+from ..labels import CLASS_NAMES, LEVELS, canonical_options
 from ..metrics import overall
 from ..prompts import LETTERS
-from ..schema import FAILED_STAGE
+from ..schema import FAILED_STAGE, SUB_SIZES
 from ..seeding import rng_for
 from .statistics import clustered_mean, paired_comparison
 
@@ -84,7 +84,8 @@ def paper_table(scored: pd.DataFrame) -> str:
 
 
 def beside_rows(scored: pd.DataFrame) -> tuple[str, list[list[str]]]:
-    """The user's rows and the paper's, and a note saying whether they were measured on the same questions."""
+    """The user's rows and the paper's, and a note saying whether they were measured on the same questions, and on
+    how many against the paper's Sub."""
     ours = [[f"{row[0]} (this run)", *map(percent, row[1:])] for row in paper_rows(scored)]
     paper = [[f"{row[0]} (paper)", *row[1:]] for row in PAPER_RESULTS]
     on_release = bool(len(scored)) and scored.id.str.startswith(RELEASE_ID_PREFIX).all()
@@ -92,7 +93,22 @@ def beside_rows(scored: pd.DataFrame) -> tuple[str, list[list[str]]]:
             "compare." if on_release else "Measured on a local build from the source archives: other questions, "
             "options and Sub split than the paper's, so the rows do not compare directly; import the authors' "
             "release for that.")
-    return note, ours + paper
+    return f"{note} {question_counts(scored)}", ours + paper
+
+
+def question_counts(scored: pd.DataFrame) -> str:
+    """How many questions of each task this run asked, beside the paper's Sub."""
+    asked = {task: scored[scored.task == task].id.nunique() for task in SUB_SIZES}
+    shown = " + ".join(f"{asked[task]:,} {task}" for task in SUB_SIZES)
+    paper = " + ".join(f"{SUB_SIZES[task]:,} {task}" for task in SUB_SIZES)
+    same = "" if all(asked[task] == SUB_SIZES[task] for task in SUB_SIZES) else " (not the same number of questions)"
+    return f"Questions asked: {shown}; the paper's Sub: {paper}{same}."
+
+
+def cluster_unit(scored: pd.DataFrame) -> str:
+    """What the intervals are clustered by: studies, or images where the data has no studies (an imported release)."""
+    without = (scored.study_id == scored.image_id) if len(scored) else pd.Series([False])
+    return "image" if without.all() else "study" if not without.any() else "study (image where there is none)"
 
 
 def beside_the_paper(scored: pd.DataFrame) -> str:
@@ -117,16 +133,18 @@ def breakdown(scored: pd.DataFrame, by: str, score: str = "acc") -> pd.DataFrame
     return pd.DataFrame(rows, columns=["model", "task", by, "n", score, "ci_low", "ci_high"])
 
 
-def letters_to_texts(options: list[str], letters: list[str]) -> list[str]:
-    return [options[LETTERS.index(letter)] for letter in letters if LETTERS.index(letter) < len(options)]
+def letters_to_texts(options: list[str], letters: list[str], task: str | None = None) -> list[str]:
+    """The options the letters name; with `task`, as canonical labels (an imported release spells them its way)."""
+    texts = canonical_options(options, task) if task else list(options)
+    return [texts[LETTERS.index(letter)] for letter in letters if LETTERS.index(letter) < len(texts)]
 
 
 def level_breakdown(scored: pd.DataFrame) -> pd.DataFrame:
     """Per localization level: how often a gold level is found (recall) and a predicted level is right (precision)."""
     rows = []
     for model, group in scored[scored.task == "localization"].groupby("model", sort=True):
-        gold = [set(letters_to_texts(r.options, r.answer)) for r in group.itertuples()]
-        predicted = [set(letters_to_texts(r.options, r.extracted)) for r in group.itertuples()]
+        gold = [set(letters_to_texts(r.options, r.answer, "localization")) for r in group.itertuples()]
+        predicted = [set(letters_to_texts(r.options, r.extracted, "localization")) for r in group.itertuples()]
         for level in LEVELS:
             in_gold = [level in p for g, p in zip(gold, predicted) if level in g]
             in_prediction = [level in g for g, p in zip(gold, predicted) if level in p]
@@ -141,7 +159,7 @@ def predicted_class(row) -> str:
         return INVALID
     if len(row.extracted) > 1:
         return MULTIPLE
-    return letters_to_texts(row.options, row.extracted)[0]
+    return letters_to_texts(row.options, row.extracted, "diagnosis")[0]
 
 
 def confusion(scored: pd.DataFrame, model: str) -> pd.DataFrame:
@@ -214,8 +232,9 @@ def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set
     for by in ("disease", "source", "modality"):
         frame = breakdown(scored, by)
         frame.to_csv(output / f"by_{by}.csv", index=False)
-        sections += [f"## Accuracy by {by} (95 % CI clustered by study)", frame_markdown(frame)]
-        pages.append((f"Accuracy by {by} (95 % CI clustered by study)", frame_table(frame)))
+        title = f"Accuracy by {by} (95 % CI clustered by {cluster_unit(scored)})"
+        sections += [f"## {title}", frame_markdown(frame)]
+        pages.append((title, frame_table(frame)))
     diagnosis = breakdown(scored[scored.task == "diagnosis"], "disease")
     if len(diagnosis):
         plot = accuracy_bars(diagnosis, 'disease', 'Diagnosis accuracy per disease', output / 'accuracy_by_disease.png')

@@ -184,6 +184,10 @@ class ZipTree(SourceTree):
     def files(self) -> list[str]:
         return sorted(self._members)
 
+    def name_in_zip(self, member: str) -> str:
+        """The member's name as the zip file stores it (a backslash kept), for reading it with zipfile directly."""
+        return self._members[member]
+
     def open(self, member: str) -> BinaryIO:
         return self._zip().open(self._members[member])
 

@@ -1,33 +1,42 @@
 """The authors' own release of SpineBench (Hugging Face `Silversorrow/SpineBench`): question files plus images.
 
-What is known of it (spec/paper-facts.md §8, from a public third-party loader): `evaluation/test.json` (the Sub
-split) and one or more `all/*.json`, each a list of records beside its images. A record has `image` (a relative
-path; or `image_path`), `question` (or `query`), `task` (`spine_disease_classification` /
-`spine_lesion_localization`) and `answers` (or `answer`): option text, not letters; a string or a one-element list
-for diagnosis, a list of levels for localization; label casing varies. Where the options live is not known, so
-every plausible shape is read (`options_of`), and a diagnosis record without any stops the import: mining our own
-distractors would silently make another benchmark.
+What is known of it (paper-facts §8 in docs/sources.md, from a public third-party loader and the authors' figures):
+`evaluation/test.json` (the Sub split: 2,128 records, 1,128 diagnosis + 1,000 localization) and `all/train.json`
+(62,026 records), each a list of records. A record has `image` (a path relative to the JSON's folder, e.g.
+`rsna/1525303131/3825715372/44.jpg`; or `image_path`), `question` (or `query`), `task`
+(`spine_disease_classification` / `spine_lesion_localization`) and `answers` (or `answer`): option text, not
+letters, in the release's casing (`cervical Lordosis`); a string or a list. Where the options live is not public, so
+every plausible shape is read (`options_of`): a list or dict field (also JSON-encoded in a string), fields `A`..,
+`option A`.., or options written into the question (`A: "Healthy",` with straight or curly quotes, `A.`, `(A)`,
+`option A:`). A diagnosis record without any stops the import: mining our own distractors would silently make
+another benchmark.
 
-Each record becomes a `ReleaseQuestion` (letters in the release's order, labels in the canonical vocabulary) or a
-`Skip` with its reason. Images are found relative to the JSON file, then relative to the release folder.
+Each record becomes a `ReleaseQuestion` or a `Skip` with its reason. The options keep the release's own text and
+order (they are what the model is shown); the canonical label is kept beside them for statistics. Images are found
+relative to the JSON file, then to the release folder, then inside the release's `.zip` files (read in place, with
+the archive layer's rules for links and `..`). Every file is read through that layer: nothing outside the folder
+the user named is read, and every image is decoded once to check it.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from ..errors import SourceFormatError
-from ..labels import CLASS_NAMES, LEVELS, canonical_levels
+import ijson
+from ijson.common import ObjectBuilder
+
+from ..errors import ImageError, SourceFormatError
+from ..imaging import check_decodes
+from ..labels import CLASS_NAMES, LEVELS, canonical_label, canonical_levels, clean_option_text
 from ..prompts import LETTERS
 from ..schema import UNKNOWN
-from ..errors import ImageError
-from ..imaging import check_decodes
-from .archive import MEMBER_READ_ERRORS, FolderTree, unsafe_reason
+from .archive import MEMBER_READ_ERRORS, FolderTree, SourceTree, ZipTree, unsafe_reason
 from .records import CORRUPT_IMAGE, MISSING_IMAGE, UNKNOWN_LABEL, UNSAFE_MEMBER, Skip
 
 SOURCE = "release"
@@ -40,30 +49,51 @@ BAD_RECORD = "bad-record"
 ANSWER_NOT_AN_OPTION = "answer-not-an-option"
 DUPLICATE_RECORD = "duplicate-record"
 
-_DISEASE_BY_KEY = {name.lower(): name for name in CLASS_NAMES}
-# an option's letter where options are written into the question: "A: text", "A. text", "A) text", "(A) text"
-_LETTER_MARK = re.compile(r"(?<![A-Za-z0-9])(?:\(([A-E])\)|([A-E])[:.)])\s*")
+# an option's letter where options are written into the question: "A: text", "A. text", "A) text", "(A) text",
+# "option A: text"
+_LETTER_MARK = re.compile(r"(?<![A-Za-z0-9])(?:option\s*)?(?:\(([A-E])\)|([A-E])[:.)])\s*", re.IGNORECASE)
+_OPTION_KEY = re.compile(r"(?:option[\s_-]*)?([A-E])", re.IGNORECASE)  # dict keys: "A", "a", "option A", "option_b"
 
 
 class ReleaseFormatError(SourceFormatError):
     """A release file that cannot be read as one: malformed JSON, or a diagnosis record without options."""
 
 
+@dataclass(frozen=True, slots=True)
+class ReleaseImage:
+    """An image file of the release: a file of the folder, or a member of one of its zip archives."""
+
+    tree: SourceTree
+    member: str
+    image_id: str  # one per image content: the first path it was met under (evaluation/ first)
+    digest: bytes  # sha256 of its bytes (raw: a release has 40,000 images, and this is kept for each)
+    size: int  # bytes
+
+    def reference(self) -> dict:
+        """Where the dataset writer reads its bytes: `image_path`, plus `image_member` inside a zip archive."""
+        if isinstance(self.tree, ZipTree):
+            return {"image_path": str(self.tree.location), "image_member": self.tree.name_in_zip(self.member)}
+        return {"image_path": str(self.tree.location / self.member)}
+
+
 @dataclass(frozen=True)
 class ReleaseQuestion:
     id: str
-    image_id: str
-    image: Path
+    image: ReleaseImage
     folder: str  # "evaluation" (the Sub split) or "all"
     task: str
     question: str
-    options: tuple[str, ...]  # canonical names, in the release's order
+    options: tuple[str, ...]  # the release's own option texts, in its order: what the model is shown
     answer: tuple[str, ...]  # letters, A.. order
-    disease: str | None  # diagnosis: the answer; localization: the condition the question names, if one
-    levels: tuple[str, ...]
+    disease: str | None  # canonical: diagnosis: the answer; localization: the condition the question names, if one
+    levels: tuple[str, ...]  # canonical
+
+    @property
+    def image_id(self) -> str:
+        return self.image.image_id
 
     def row(self) -> dict:
-        """The dataset row (schema.features()) with the image file and the Sub flag."""
+        """The dataset row (schema.features()) with where its image lies and the Sub flag."""
         answer_text = [self.options[LETTERS.index(letter)] for letter in self.answer]
         return {
             "id": self.id, "image_id": self.image_id, "task": self.task, "question": self.question,
@@ -72,7 +102,7 @@ class ReleaseQuestion:
             "diseases": [self.disease] if self.disease is not None else [],
             "levels": list(self.levels), "source": UNKNOWN, "modality": UNKNOWN, "view": UNKNOWN,
             "patient_id": "", "study_id": "", "option_similarity": [],
-            "sub": self.folder == "evaluation", "image_path": str(self.image),
+            "sub": self.folder == "evaluation", **self.image.reference(),
         }
 
 
@@ -87,7 +117,52 @@ def json_files(tree: FolderTree) -> dict[str, list[str]]:
     return found
 
 
-def load_records(tree: FolderTree, member: str) -> list:
+def load_records(tree: FolderTree, member: str) -> Iterator[object]:
+    """The records of a question file, one at a time: a top-level list is streamed (ijson), so a file of 62,026
+    records is never held whole; another shape (`{"data": [...]}`) is read at once. Malformed JSON is an error naming
+    the file, line and column."""
+    with tree.open(member) as handle:
+        head = handle.read(64)
+        bom = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+        if head[bom:].lstrip()[:1] != b"[":
+            yield from whole_file_records(tree, member)
+            return
+        handle.seek(bom)
+        try:
+            yield from list_items(ijson.basic_parse(handle, use_float=True), tree.display(member))
+        except (ijson.JSONError, UnicodeDecodeError, ValueError) as exc:
+            whole_file_records(tree, member)  # raises with the line and column where the text goes wrong
+            raise ReleaseFormatError(f"{tree.display(member)}: not valid JSON: {' '.join(str(exc).split())[:200]}") from None
+
+
+MAX_DEPTH = 64  # a record is a few levels deep; ijson's own `items` would spend memory quadratic in the depth
+
+
+def list_items(events: Iterator[tuple[str, object]], shown: str) -> Iterator[object]:
+    """The items of the top-level JSON list that ijson's `basic_parse` events describe, built one at a time."""
+    next(events)  # the list's start_array
+    depth, builder = 1, None
+    for event, value in events:
+        if event in ("start_map", "start_array"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ReleaseFormatError(f"{shown}: JSON nested deeper than {MAX_DEPTH} levels: not question records")
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+        if depth == 0:  # the list's end_array
+            return
+        if builder is None:
+            if event not in ("start_map", "start_array"):
+                yield value  # a bare value in the list: the reader skips it as a bad record
+                continue
+            builder = ObjectBuilder()
+        builder.event(event, value)
+        if depth == 1:
+            yield builder.value
+            builder = None
+
+
+def whole_file_records(tree: FolderTree, member: str) -> list:
     path = tree.display(member)
     try:
         data = json.loads(tree.read_bytes(member).decode("utf-8-sig"))
@@ -105,54 +180,141 @@ def load_records(tree: FolderTree, member: str) -> list:
     return data
 
 
-def canonical_label(text: object, task: str) -> str | None:
-    """A disease (diagnosis) or level (localization) name in the canonical vocabulary, matched case-insensitively."""
-    if not isinstance(text, str):
-        return None
-    if task == "diagnosis":
-        return _DISEASE_BY_KEY.get(" ".join(text.lower().split()))
-    key = re.sub(r"\s+", "", text).upper().replace("-", "/").replace("_", "/").replace("–", "/")
-    return key if key in LEVELS else None
-
-
 def options_in_text(question: str) -> tuple[str, list[str]] | None:
     """(the question without them, the options) where options are written into the question: A.., in order."""
     marks = list(_LETTER_MARK.finditer(question))
     for start, first in enumerate(marks):
-        if (first.group(1) or first.group(2)) != "A":
+        if _mark_letter(first) != "A":
             continue
         chosen = [first]
         for mark in marks[start + 1:]:
-            if (mark.group(1) or mark.group(2)) == LETTERS[len(chosen)]:
+            if _mark_letter(mark) == LETTERS[len(chosen)]:
                 chosen.append(mark)
             if len(chosen) == len(LETTERS):
                 break
         if len(chosen) < 2:
             continue
         ends = [mark.start() for mark in chosen[1:]] + [len(question)]
-        options = [question[mark.end():end].strip(" \t\n,;]").rstrip(".") for mark, end in zip(chosen, ends)]
-        stem = question[:first.start()].rstrip(" \t\n[(:")
-        stem = re.sub(r"(?i)\b(?:the\s+)?(?:candidate\s+)?(?:options|choices)\s*(?:are|is)?\s*:?\s*$", "", stem).rstrip(" .:")
+        options = [clean_option_text(question[mark.end():end].rstrip(" \t\n]})")) for mark, end in zip(chosen, ends)]
+        stem = question[:first.start()].rstrip(" \t\n[{(:")
+        stem = re.sub(r"(?i)\b(?:the\s+)?(?:candidate\s+)?(?:options|choices)\s*(?:are|is)?\s*:?\s*$", "", stem)
+        stem = stem.rstrip(" \t\n.:")
         return stem, options
+    return None
+
+
+def _mark_letter(mark: re.Match) -> str:
+    return (mark.group(1) or mark.group(2)).upper()
+
+
+def options_in_value(value: object) -> list[str] | None:
+    """Option texts in letter order from a field's value: a list, a dict keyed by letter (`A`, `a`, `option A`), a
+    JSON encoding of either in a string, or options written out in a string."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in "[{":
+            try:
+                value = json.loads(stripped)
+            except (ValueError, RecursionError):
+                pass
+        if isinstance(value, str):
+            found = options_in_text(value)
+            return found[1] if found else None
+    if isinstance(value, list):
+        return [clean_option_text(str(v)) for v in value]
+    if isinstance(value, dict):
+        keyed = {}
+        for key, text in value.items():
+            letter = _OPTION_KEY.fullmatch(str(key).strip())
+            if letter is None:
+                return None
+            keyed[letter.group(1).upper()] = clean_option_text(str(text))
+        return [keyed[letter] for letter in sorted(keyed)]
     return None
 
 
 def options_of(record: Mapping, question: str) -> tuple[str, list[str]] | None:
     """(question, option texts in the release's letter order) from the first shape the record has, or None."""
     for field in LIST_FIELDS:
-        value = record.get(field)
-        if isinstance(value, list):
-            return question, [str(v) for v in value]
-        if isinstance(value, dict):
-            return question, [str(value[key]) for key in sorted(value)]
-        if isinstance(value, str) and (found := options_in_text(value)):
-            return question, found[1]
-    for prefix in ("", "option_", "option ", "Option_", "Option "):
-        for case in (str.upper, str.lower):
-            lettered = [record.get(prefix + case(letter)) for letter in LETTERS]
-            if lettered[0] is not None and lettered[1] is not None:
-                return question, [str(text) for text in lettered if text is not None]
+        if field in record and (found := options_in_value(record[field])) is not None:
+            return question, found
+    lettered = {}
+    for key, text in record.items():
+        letter = _OPTION_KEY.fullmatch(str(key).strip())
+        if letter and isinstance(text, (str, int, float)):
+            lettered[letter.group(1).upper()] = clean_option_text(str(text))
+    if "A" in lettered and "B" in lettered:
+        return question, [lettered[letter] for letter in sorted(lettered)]
     return options_in_text(question)
+
+
+class ReleaseImages:
+    """Finds and checks the images a release's records name: files of the folder, then members of its zip files."""
+
+    def __init__(self, tree: FolderTree):
+        self.tree = tree
+        self.zips = sorted((m for m in tree.files() if m.lower().endswith(".zip")), key=lambda m: (m.count("/"), m))
+        self._opened: dict[str, tuple[ZipTree, dict[str, str], set[str]]] = {}
+        self._checked: dict[str, ReleaseImage | Skip] = {}  # "member" or "zip!member" -> the image, or why not
+        self._ids: dict[bytes, str] = {}  # digest -> image id
+
+    def find(self, file: str, name: str, key: str) -> ReleaseImage | Skip:
+        """The image `name` that record `key` of question file `file` names."""
+        if unsafe_reason(name):
+            return Skip(SOURCE, key, UNSAFE_MEMBER, f"image path {name!r} leaves the release folder")
+        folder = PurePosixPath(file).parent
+        candidates = [(folder / name).as_posix(), PurePosixPath(name).as_posix()]
+        for member in candidates:
+            link = next((reason for rejected, reason in self.tree.rejected
+                         if member == rejected or rejected.endswith("/") and member.startswith(rejected)), None)
+            if link:
+                return Skip(SOURCE, key, UNSAFE_MEMBER, link)
+            if self.tree.exists(member):
+                return self._check(key, "", self.tree, member)
+        for archive in self.zips:
+            tree, index, rejected = self._zip(archive)
+            stem = PurePosixPath(archive).name[:-4]
+            parts = PurePosixPath(name).parts
+            names = [*candidates, *(["/".join(parts[1:])] if len(parts) > 1 and parts[0] == stem else [])]
+            for wanted in names:
+                if wanted in rejected:
+                    return Skip(SOURCE, key, UNSAFE_MEMBER, f"{tree.location}!{wanted} is a link or leaves the archive")
+                if wanted in index:
+                    return self._check(key, archive, tree, index[wanted])
+        where = f"beside {file} nor in {self.tree.location}" + (f" nor in {', '.join(self.zips)}" if self.zips else "")
+        return Skip(SOURCE, key, MISSING_IMAGE, f"image {name!r} found neither {where}")
+
+    def _zip(self, archive: str) -> tuple[ZipTree, dict[str, str], set[str]]:
+        """The zip file, its members by name and by name below a top folder, and its rejected names."""
+        if archive not in self._opened:
+            tree = ZipTree(self.tree.location / archive)
+            index: dict[str, str] = {}
+            for member in tree.files():
+                index.setdefault(member, member)
+                if "/" in member:
+                    index.setdefault(member.split("/", 1)[1], member)  # a wrapper folder inside the archive
+            rejected = {name.replace("\\", "/") for name, _ in tree.rejected}
+            self._opened[archive] = tree, index, rejected
+        return self._opened[archive]
+
+    def _check(self, key: str, archive: str, tree: SourceTree, member: str) -> ReleaseImage | Skip:
+        """The image, read once and decoded to check it, or why it cannot be used."""
+        path = f"{archive}!{member}" if archive else member
+        if path not in self._checked:
+            shown = tree.display(member)
+            try:
+                data = tree.read_bytes(member)
+                check_decodes(data, shown)
+            except ImageError as exc:
+                self._checked[path] = Skip(SOURCE, key, CORRUPT_IMAGE, str(exc))
+            except MEMBER_READ_ERRORS as exc:
+                self._checked[path] = Skip(SOURCE, key, CORRUPT_IMAGE, f"{shown}: cannot read: {exc}")
+            else:
+                digest = hashlib.sha256(data).digest()
+                self._checked[path] = ReleaseImage(tree, member, self._ids.setdefault(digest, f"{SOURCE}/{path}"),
+                                                   digest, len(data))
+        found = self._checked[path]
+        return Skip(SOURCE, key, found.kind, found.reason) if isinstance(found, Skip) else found
 
 
 class ReleaseReader:
@@ -163,27 +325,31 @@ class ReleaseReader:
 
     name = SOURCE
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | PurePosixPath):
+        from pathlib import Path
+
         self.root = Path(root)
         if not self.root.is_dir():
             raise SourceFormatError(f"{self.root}: no such folder (give the folder the release was downloaded to)")
         self.tree = FolderTree(self.root)
         self.files = json_files(self.tree)
-        self._seen: set[str] = set()
-        self._images: dict[str, tuple[str, str] | Skip] = {}  # member -> (its image id, digest), or why not usable
-        self._image_ids: dict[str, str] = {}  # image content digest -> the image id its first record gave it
+        self.images = ReleaseImages(self.tree)
+        self._seen: set[bytes] = set()  # digests of the records used: a duplicate record is skipped
 
     def fingerprint(self) -> str:
         """sha256 over every question file's path and content: which release was imported."""
         digest = hashlib.sha256()
         for folder in FOLDERS:
             for member in self.files.get(folder, ()):
-                digest.update(member.encode() + b"\0" + self.tree.read_bytes(member))
+                digest.update(member.encode() + b"\0")
+                with self.tree.open(member) as handle:
+                    for block in iter(lambda: handle.read(2**20), b""):
+                        digest.update(block)
         return digest.hexdigest()
 
     def read(self) -> Iterator[ReleaseQuestion | Skip]:
         for member, reason in self.tree.rejected:
-            if member.endswith((".json", "/")):  # a question file or folder behind a link out: never read
+            if member.endswith((".json", ".zip", "/")):  # a question file, archive or folder behind a link out
                 yield self.skip(member, UNSAFE_MEMBER, reason)
         for folder in FOLDERS:
             for member in self.files.get(folder, ()):
@@ -204,7 +370,7 @@ class ReleaseReader:
                                     (("question", "query"), ("answers", "answer"), ("image", "image_path")))
         if not isinstance(question, str) or answers is None or not isinstance(image, str):
             return self.skip(key, BAD_RECORD, f"needs question/query, answers/answer and image/image_path; has {sorted(record)}")
-        located = self._image(file, image, key)
+        located = self.images.find(file, image.replace("\\", "/"), key)
         if isinstance(located, Skip):
             return located
         found = options_of(record, question)
@@ -212,73 +378,40 @@ class ReleaseReader:
             found = question, list(LEVELS)  # the five levels, in order, when the release gives none
         if found is None:
             raise ReleaseFormatError(
-                f"{self.root / file}, record {number}: a diagnosis question without options; looked for a list in "
-                f"{'/'.join(LIST_FIELDS)}, fields A-E or option_A-option_E, and 'A: ...' in the question; the "
-                f"record has {sorted(record)}. The paper's questions need their own options: none are invented.")
-        return self._resolved(key, record, folder, task, found, answers, located)
+                f"{self.tree.display(file)}, record {number}: a diagnosis question without options; looked for a list "
+                f"or dict in {'/'.join(LIST_FIELDS)} (also JSON in a string), fields A-E or option A-option E, and "
+                f"'A: ...' in the question; the record has {sorted(record)}. The paper's questions need their own "
+                "options: none are invented.")
+        return self._resolved(key, folder, task, found, answers, located)
 
-    def _image(self, file: str, image: str, key: str) -> tuple[Path, str] | Skip:
-        """(the file, its image id): one id per image content, the first path it was met under (evaluation/ first),
-        so the same picture published in all/ and evaluation/ is one image."""
-        name = image.replace("\\", "/")
-        if unsafe_reason(name):
-            return self.skip(key, UNSAFE_MEMBER, f"image path {image!r} leaves the release folder")
-        for base in (PurePosixPath(file).parent, PurePosixPath()):
-            member = (base / name).as_posix()
-            link = next((reason for rejected, reason in self.tree.rejected
-                         if member == rejected or rejected.endswith("/") and member.startswith(rejected)), None)
-            if link:
-                return self.skip(key, UNSAFE_MEMBER, link)
-            if self.tree.exists(member):
-                found = self._checked(member)
-                if isinstance(found, Skip):
-                    return Skip(SOURCE, key, found.kind, found.reason)
-                return self.root / member, found[0]
-        return self.skip(key, MISSING_IMAGE, f"image {image!r} found neither beside {file} nor in {self.root}")
-
-    def _checked(self, member: str) -> tuple[str, str] | Skip:
-        """(image id, digest) of an image file that decodes, or why it cannot be used; each file is read once."""
-        if member not in self._images:
-            try:
-                data = self.tree.read_bytes(member)
-                check_decodes(data, self.tree.display(member))
-            except ImageError as exc:
-                self._images[member] = self.skip(member, CORRUPT_IMAGE, str(exc))
-            except MEMBER_READ_ERRORS as exc:
-                self._images[member] = self.skip(member, CORRUPT_IMAGE, f"{self.tree.display(member)}: cannot read: {exc}")
-            else:
-                digest = hashlib.sha256(data).hexdigest()
-                self._images[member] = (self._image_ids.setdefault(digest, f"{SOURCE}/{member}"), digest)
-        return self._images[member]
-
-    def _resolved(self, key: str, record: dict, folder: str, task: str, found: tuple[str, list[str]], answers: object,
-                  located: tuple[Path, str]) -> ReleaseQuestion | Skip:
+    def _resolved(self, key: str, folder: str, task: str, found: tuple[str, list[str]], answers: object,
+                  image: ReleaseImage) -> ReleaseQuestion | Skip:
         question, texts = found
-        options = [canonical_label(text, task) for text in texts]
-        if None in options:
-            bad = [text for text, option in zip(texts, options) if option is None]
+        labels = [canonical_label(text, task) for text in texts]
+        if None in labels:
+            bad = [text for text, label in zip(texts, labels) if label is None]
             return self.skip(key, UNKNOWN_LABEL, f"option(s) {bad} are not {'levels' if task == 'localization' else 'SpineBench labels'}")
-        if not 2 <= len(options) <= len(LETTERS) or len(set(options)) != len(options):
+        if not 2 <= len(labels) <= len(LETTERS) or len(set(labels)) != len(labels):
             return self.skip(key, BAD_RECORD, f"options {texts} are not 2 to {len(LETTERS)} different labels")
-        letters = self._letters(answers, options, task)
+        letters = self._letters(answers, labels, task)
         if isinstance(letters, str):
             return self.skip(key, ANSWER_NOT_AN_OPTION, letters)
-        content = json.dumps([task, located[1], question, options, letters], ensure_ascii=False)
-        digest = hashlib.sha256(content.encode()).hexdigest()
+        content = json.dumps([task, image.image_id, question, labels, letters], ensure_ascii=False)
+        digest = hashlib.sha256(content.encode()).digest()
         if digest in self._seen:
             return self.skip(key, DUPLICATE_RECORD, "the same image, question, options and answer as an earlier record")
         self._seen.add(digest)
-        answer_labels = [options[LETTERS.index(letter)] for letter in letters]
+        answer_labels = [labels[LETTERS.index(letter)] for letter in letters]
         return ReleaseQuestion(
-            id=f"{SOURCE}/{key.split('#')[0].removesuffix('.json')}/{located[0].name}/{task}-{digest[:12]}",
-            image_id=located[1], image=located[0], folder=folder, task=task, question=question,
-            options=tuple(options), answer=letters,
+            id=f"{SOURCE}/{key.split('#')[0].removesuffix('.json')}/{PurePosixPath(image.member).name}/{task}-{digest.hex()[:12]}",
+            image=image, folder=folder, task=task, question=question, options=tuple(texts), answer=letters,
             disease=answer_labels[0] if task == "diagnosis" else named_condition(question),
             levels=canonical_levels(answer_labels) if task == "localization" else ())
 
     @staticmethod
-    def _letters(answers: object, options: list[str], task: str) -> tuple[str, ...] | str:
-        """The answer's letters, or why they cannot be read."""
+    def _letters(answers: object, labels: list[str], task: str) -> tuple[str, ...] | str:
+        """The answer's letters (answers are label texts, matched to the options' canonical labels), or why they
+        cannot be read."""
         if isinstance(answers, list):
             values = answers
         else:
@@ -288,12 +421,12 @@ class ReleaseReader:
         letters = []
         for value in values:
             label = canonical_label(value, task)
-            if label in options:
-                letters.append(LETTERS[options.index(label)])
-            elif isinstance(value, str) and value.strip().upper() in LETTERS[: len(options)]:
+            if label in labels:
+                letters.append(LETTERS[labels.index(label)])
+            elif isinstance(value, str) and value.strip().upper() in LETTERS[: len(labels)]:
                 letters.append(value.strip().upper())  # a letter is unambiguous: option texts are labels
             else:
-                return f"answer {value!r} is not among the options {options}"
+                return f"answer {value!r} is not among the options {labels}"
         if not letters:
             return f"no answer in {answers!r}"
         return tuple(sorted(set(letters)))

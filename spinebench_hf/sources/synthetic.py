@@ -358,6 +358,42 @@ def write_release(root: Path, files: dict[str, list[dict]], *, seed: int = 0, si
     return root
 
 
+IMAGES_PER_RECORD = 0.62  # 40,263 images for 64,878 questions in the paper
+LARGE_DISEASES = ["Healthy", "Osteophytes", "cervical Lordosis", "Disc space narrowing", "Spinal Canal Stenosis"]
+LARGE_LEVELS = ["L3/L4", "L1/L2", "L5/S1", "L2/L3", "L4/L5"]
+
+
+def write_large_release(root: Path, records: int) -> Path:
+    """A release of the real shape and any size: evaluation/test.json (1/30 of the images) and all/train.json,
+    `records` records in all on IMAGES_PER_RECORD images (16×16 JPEGs, one per image); diagnosis records with quoted
+    options in the question text, then localization records with lettered `option A` fields (unsorted levels)."""
+    rng = np.random.default_rng(0)
+    images = max(1, int(records * IMAGES_PER_RECORD))
+    for index in range(images):
+        folder = root / ("evaluation" if index < images // 30 else "all") / "rsna" / str(index // 100)
+        folder.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        Image.fromarray(rng.integers(0, 255, (16, 16), dtype=np.uint8)).save(buffer, "JPEG")
+        (folder / f"{index}.jpg").write_bytes(buffer.getvalue())
+    files: dict[str, list] = {"evaluation": [], "all": []}
+    for number in range(records):
+        image = number % images
+        folder = "evaluation" if image < images // 30 else "all"
+        path = f"rsna/{image // 100}/{image}.jpg"
+        if number < images:  # every image a diagnosis question, quoted options in the text
+            answer = LARGE_DISEASES[image % 5]
+            text = "\n".join(f'{letter}: "{name}",' for letter, name in zip("ABCDE", LARGE_DISEASES))
+            files[folder].append({"image": path, "task": "spine_disease_classification", "answers": answer,
+                                  "question": f"What spinal disease does this patient have?\nOptions:\n{text}"})
+        else:  # then localization questions, lettered fields with unsorted levels
+            files[folder].append({"image": path, "task": "spine_lesion_localization", "answers": [LARGE_LEVELS[image % 5]],
+                                  "question": "Where is the spinal canal stenosis?",
+                                  **{f"option {letter}": level for letter, level in zip("ABCDE", LARGE_LEVELS)}})
+    for folder, name in (("evaluation", "test.json"), ("all", "train.json")):
+        (root / folder / name).write_text(json.dumps(files[folder]))
+    return root
+
+
 # --- archives -------------------------------------------------------------------------------------------
 def write_zip(path: Path, members: dict[str, bytes]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
