@@ -9,8 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .errors import SpineBenchError
-from .imaging import DEFAULT_MAX_SIDE
-from .settings import DEFAULT_DATA, DEFAULT_ENCODER, DEFAULT_ENCODER_WEIGHTS, DEFAULT_SEED, VARIABLES
+from .settings import DEFAULT_DATA, DEFAULT_ENCODER, DEFAULT_ENCODER_WEIGHTS, DEFAULT_MAX_SIDE, DEFAULT_SEED, VARIABLES
 
 
 # --- option values: checked where they are read, so a bad one is a usage error, never an empty result ----------
@@ -47,12 +46,12 @@ class Once(argparse.Action):
 # --- options shared by several commands: each declared once -------------------------------------------------
 def source_options() -> argparse.ArgumentParser:
     """--buu/--csxa/--rsna/--vindr and --cache-dir, for every command that reads the archives."""
-    from .sources import READERS
+    from .sources.catalog import CATALOG
 
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("sources (at least one; a folder or the original archive file)")
-    for name, reader in READERS.items():
-        group.add_argument(f"--{name}", metavar="PATH", action=Once, help=f"{reader.title} ({reader.homepage})")
+    for name, info in CATALOG.items():
+        group.add_argument(f"--{name}", metavar="PATH", action=Once, help=f"{info.title} ({info.homepage})")
     parent.add_argument("--cache-dir", metavar="DIR", action=Once, help="where tar archives are extracted and images and "
                         "embeddings are cached (default ~/.cache/spinebench, or SPINEBENCH_CACHE)")
     return parent
@@ -86,11 +85,11 @@ def add_lighteval_outputs(parser: argparse.ArgumentParser) -> None:
 
 
 def given_sources(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
-    from .sources import READERS
+    from .sources.catalog import CATALOG
 
-    paths = {name: getattr(args, name) for name in READERS if getattr(args, name, None)}
+    paths = {name: getattr(args, name) for name in CATALOG if getattr(args, name, None)}
     if not paths:
-        parser.error("give at least one source: " + ", ".join(f"--{name} PATH" for name in READERS))
+        parser.error("give at least one source: " + ", ".join(f"--{name} PATH" for name in CATALOG))
     return paths
 
 
@@ -160,8 +159,6 @@ def cmd_import_release(args: argparse.Namespace, parser: argparse.ArgumentParser
 def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .evaluation.sweep import SUMMARY_COLUMNS, run_sweep, summary
     from .evaluation.sweep_config import load_sweep
-    from .report.details import scored_questions
-    from .report.tables import markdown, paper_table, write_report
 
     output = Path(args.output)
     try:
@@ -170,9 +167,13 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"\nspinebench sweep: interrupted; every reply received is kept in {output / 'responses.sqlite'}: "
               "run the same command again to continue", file=sys.stderr)
         return 130
+    from .report.details import case_images, scored_questions  # pandas and the plots: after the requests
+    from .report.tables import markdown, paper_table, write_report
+
     print("\n" + markdown(SUMMARY_COLUMNS, summary(results)))
-    scored = scored_questions([output / "details"])
-    report = write_report(scored, output / "report")
+    details = [output / "details"]
+    scored = scored_questions(details)
+    report = write_report(scored, output / "report", images=lambda ids: case_images(details, ids))
     print(f"\n{paper_table(scored)}\n\nthe report: {report}")
     incomplete = sorted({run.model for run in results if not run.complete})
     if incomplete:
@@ -244,11 +245,12 @@ def cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 
 def cmd_rating_sheet(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .report.details import read_details
+    from .report.details import case_images, read_details
     from .report.rating import rating_rows, sample_replies, write_sheet
 
-    details = rating_rows(read_details(args.paths, images=True))
-    files = write_sheet(sample_replies(details, args.per_task, args.seed), args.output)
+    sample = sample_replies(rating_rows(read_details(args.paths)), args.per_task, args.seed)
+    found = case_images(args.paths, set(sample.id))
+    files = write_sheet(sample.assign(image=[found.get(item) for item in sample.id]), args.output)
     print(f"rate {files['html']} in {files['sheet']} (a copy per rater); keep {files['key']} for the summary")
     return 0
 
@@ -275,7 +277,7 @@ def cmd_compare_encoders(args: argparse.Namespace, parser: argparse.ArgumentPars
 
 def cmd_lmms_eval_tasks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .evaluation.lmms_eval_task import write_task_folder
-    from .evaluation.variants import dataset_fingerprint
+    from .dataset_files import dataset_fingerprint
     from .settings import cache_dir, data_path
 
     data = data_path()
@@ -316,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--report", metavar="FILE.json", help="write every skip with its reason")
     scan.set_defaults(run=cmd_scan)
 
-    from .sources import READERS
+    from .sources.catalog import CATALOG
 
     build = commands.add_parser("build", parents=[source_options()], help="build the SpineBench dataset folder")
     add_output(build, DEFAULT_DATA, "the dataset folder to write")
@@ -329,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--limit-per-source", type=count, metavar="N", help="use at most N images per source")
     build.add_argument("--batch-size", type=count, default=32, help="embedding batch size")
     build.add_argument("--device", help="cuda / cpu (default: cuda when available)")
-    build.add_argument("--allow-partial", action="append", default=[], choices=list(READERS), metavar="SOURCE",
+    build.add_argument("--allow-partial", action="append", default=[], choices=list(CATALOG), metavar="SOURCE",
                        help="build SOURCE even if it yields no usable image or more of its images are skipped than "
                             "used (by default such a source stops the build before any image is decoded)")
     build.set_defaults(run=cmd_build)

@@ -46,8 +46,8 @@ from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.pixels import apply_modality_lut, apply_voi_lut, pixel_array
 
 from .errors import ImageError
+from .settings import DEFAULT_MAX_SIDE  # noqa: F401  (the standardization's default, defined once)
 
-DEFAULT_MAX_SIDE = 1024
 DECODER_NOTE = "pydicom: "
 MAX_PIXELS = 100_000_000
 

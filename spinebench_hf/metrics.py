@@ -1,9 +1,17 @@
-"""Scores (SPEC §5): diagnosis exact letter; localization exact set plus per-question precision, recall, F1, Jaccard;
-format compliance; Overall = the mean of the two accuracies. An unreadable answer (None) is wrong everywhere."""
+"""Scores (docs/scoring.md): diagnosis exact letter; localization exact set plus per-question precision, recall, F1,
+Jaccard; format compliance; Overall = the mean of the two accuracies. An unreadable answer (None) is wrong everywhere.
+
+`score_reply` is the one scoring core: the lighteval task, the lmms-eval task, the `evaluate` metric and the sweep
+all call it; `TASKS` is the one table of task names, configs, splits and variants."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .parsing import extract_answer
+from .schema import CONFIGS, TASK_VARIANTS
 
 Letters = Sequence[str] | None
 
@@ -47,3 +55,86 @@ def format_compliance(stage: str) -> float:
 def overall(diagnosis_acc: float, localization_acc: float) -> float:
     """The paper's Overall: the unweighted mean of the two task accuracies."""
     return (diagnosis_acc + localization_acc) / 2
+
+
+# --- one sample, scored the same way by every harness -----------------------------------------------------------
+# The metrics a harness without the judge reports (lmms-eval, the `evaluate` metric): acc is then acc_rules.
+RULE_METRIC_NAMES = {task: tuple(n for n in names if n not in ("acc_rules", "judge_rescue"))
+                     for task, names in METRIC_NAMES.items()}
+
+
+class Judge(Protocol):
+    """A judge model (evaluation/judge.py): the letters it reads in a reply, or None, and its raw output."""
+
+    name: str
+
+    def __call__(self, reply: str, options: Sequence[str]) -> tuple[tuple[str, ...] | None, str]: ...
+
+
+@dataclass(frozen=True)
+class ScoredReply:
+    rules: tuple[str, ...] | None  # the letters the rules read (None: no answer)
+    letters: tuple[str, ...] | None  # the letters scored: the rules', else the judge's
+    stage: str  # how they were read: marker, option_text, judge or none
+    scores: dict[str, float]  # METRIC_NAMES[task], every one
+    judge: dict | None = None  # {"model": ..., "output": ...} when the judge was asked
+
+    def rule_scores(self, task: str) -> dict[str, float]:
+        """The scores of a harness without a judge (RULE_METRIC_NAMES), acc being the rules' accuracy."""
+        return {name: self.scores["acc_rules" if name == "acc" else name] for name in RULE_METRIC_NAMES[task]}
+
+
+def score_reply(reply: str, task: str, options: Sequence[str], answer: Sequence[str],
+                judge: Judge | None = None) -> ScoredReply:
+    """Read a reply's answer (the parser, then the judge when one is given and the rules read nothing) and score it.
+
+    Args:
+        reply: the model's raw reply (reasoning blocks included: the parser removes them).
+        task: "diagnosis" or "localization".
+        options: the item's option texts, in letter order.
+        answer: the gold letters.
+        judge: an optional judge model, asked only when the rules read no answer.
+
+    Returns:
+        The letters read, how, and every metric of METRIC_NAMES[task].
+
+    >>> score_reply("<think>B?</think>My final option: [A]", "diagnosis", ["Healthy", "Osteophytes"], ["A"]).scores
+    {'acc': 1.0, 'acc_rules': 1.0, 'format_compliance': 1.0, 'judge_rescue': 0.0}
+    """
+    extraction = extract_answer(reply, list(options))
+    letters, stage, asked = extraction.letters, extraction.stage, None
+    if letters is None and judge is not None:
+        letters, raw = judge(reply, list(options))
+        asked = {"model": judge.name, "output": raw}
+        stage = "judge" if letters is not None else "none"
+    if task == "diagnosis":
+        scores = {"acc": score_diagnosis(letters, answer), "acc_rules": score_diagnosis(extraction.letters, answer)}
+    else:
+        scores = score_localization(letters, answer) | {"acc_rules": score_localization(extraction.letters, answer)["acc"]}
+    scores |= {"format_compliance": format_compliance(stage), "judge_rescue": float(stage == "judge")}
+    return ScoredReply(extraction.letters, letters, stage, {name: scores[name] for name in METRIC_NAMES[task]}, asked)
+
+
+# --- the tasks: one table for lighteval, lmms-eval, the sweep and the reports -------------------------------------
+TASK_PREFIX = "spinebench:"
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    config: str  # diagnosis / localization
+    split: str  # sub / full
+    variant: str = ""  # "", or a robustness variant (schema.TASK_VARIANTS): blind, circular
+
+
+def task_table() -> dict[str, TaskInfo]:
+    """Every task by name: `spinebench:<config>` on SpineBench-Sub (the paper's protocol), `_full` on every question,
+    `_blind` with a grey image, `diagnosis_circular` on every rotation of the options."""
+    blind, circular = TASK_VARIANTS
+    tasks = {f"{TASK_PREFIX}{config}{suffix}": TaskInfo(config, split)
+             for config in CONFIGS for suffix, split in (("", "sub"), ("_full", "full"))}
+    tasks |= {f"{TASK_PREFIX}{config}_{blind}": TaskInfo(config, "sub", blind) for config in CONFIGS}
+    return tasks | {f"{TASK_PREFIX}diagnosis_{circular}": TaskInfo("diagnosis", "sub", circular)}
+
+
+TASKS = task_table()
+PROTOCOL_TASKS = tuple(name for name, info in TASKS.items() if not info.variant)  # what lmms-eval gets

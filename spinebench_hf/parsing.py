@@ -1,7 +1,7 @@
 """Reading the model's answer (SPEC §5): the contract marker first, then an unambiguous option text; never a guess.
 
-Stage "marker": the LAST "My final option(s):" in the reply (reasoning in `<think>` removed first, so drafts and
-option lists echoed earlier never count); letters inside [...] (or (...), {...}, the CJK 【...】 and 〔...〕) or bare
+Stage "marker": the LAST "My final option(s):" in the reply (every `<think>`/`<analysis>` block removed first, so
+drafts and option lists echoed in reasoning never count); letters inside [...] (or (...), {...}, the CJK 【...】 and 〔...〕) or bare
 after the colon; case, markdown and full-width characters tolerated; a list is read whole, however long, or not at
 all; every letter must be one of the item's options, else nothing is read.
 Stage "option_text": exactly one option's text appears (after the last marker if there is one, else in the whole
@@ -21,7 +21,8 @@ from .prompts import LETTERS
 # Matched at each "final" found from the end of the reply: the last marker is the only one that counts.
 MARKER = re.compile(r"final\s+options?\b\s*(?:(?:is|are)\b\s*:?|:|(?=[\[({【〔]))\s*", re.IGNORECASE)
 _MARKDOWN = str.maketrans("", "", "*_`#")
-_THINK_OPEN, _THINK_CLOSE = re.compile(r"<think>", re.IGNORECASE), re.compile(r"</think>", re.IGNORECASE)
+_REASONING = [(re.compile(rf"<{tag}>", re.IGNORECASE), re.compile(rf"</{tag}>", re.IGNORECASE))
+              for tag in ("think", "analysis")]
 _BRACKETS = {"[": "]", "(": ")", "{": "}", "【": "】", "〔": "〕"}  # NFKC leaves the CJK lenticular and tortoise
 _BRACKET_CHARS = "".join(_BRACKETS) + "".join(_BRACKETS.values())  # shell brackets as they are
 _LIST_SEPARATOR = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
@@ -36,16 +37,30 @@ class Extraction:
 
 
 def normalize(text: str) -> str:
-    """Full-width → ASCII (NFKC), reasoning removed, markdown emphasis dropped."""
+    """Full-width → ASCII (NFKC), reasoning removed (`strip_reasoning`), markdown emphasis dropped."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    if "think>" in text.lower():
-        closes = list(_THINK_CLOSE.finditer(text))
-        if closes:
-            text = text[closes[-1].end():]  # a reply may hold only the closing tag: its answer follows the last one
-        elif _THINK_OPEN.search(text):
-            return ""  # reasoning never closed: there is no answer
+    lowered = text.lower()
+    if "think>" in lowered or "analysis>" in lowered:
+        text = strip_reasoning(text)
     return text.translate(_MARKDOWN)
+
+
+def strip_reasoning(text: str) -> str:
+    """The reply without its reasoning blocks, `<think>…</think>` and `<analysis>…</analysis>` (any case): every
+    closed block is removed, wherever it is, so an answer written between two blocks is kept (as lmms-eval's
+    default `--reasoning_tags` strips them). A closing tag with no opening one (the chat template opened it) keeps
+    what follows the last one; an opening tag never closed leaves no answer at all."""
+    for opening, closing in _REASONING:
+        text = opening.sub("<\x00>", text)  # one marker per tag, whatever its case, found by plain search
+        text = closing.sub("</\x00>", text)
+        while (start := text.find("<\x00>")) >= 0 and (end := text.find("</\x00>", start)) >= 0:
+            text = text[:start] + text[end + len("</\x00>"):]
+        if "</\x00>" in text:
+            text = text.rsplit("</\x00>", 1)[1]
+        if "<\x00>" in text:
+            return ""  # reasoning never closed: there is no answer
+    return text
 
 
 def _last_marker_end(text: str) -> int | None:

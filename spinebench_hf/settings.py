@@ -11,7 +11,29 @@ DEFAULT_ENCODER = "ViT-B-16-SigLIP2"  # the paper's SigLIP2 (open_clip name)
 DEFAULT_ENCODER_WEIGHTS = "webli"  # from the standard Hugging Face cache
 DEFAULT_DATA = "spinebench"  # the folder `spinebench build` writes and the tasks read
 DEFAULT_SEED = 0
+DEFAULT_MAX_SIDE = 1024  # longest side of a standardized image
 GENERATION_SIZE = 1024  # max new tokens (the paper's replies reason at length); generation_size=N overrides it
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How to reach an OpenAI-compatible server."""
+
+    base_url: str | None
+    api_key: str = "EMPTY"
+    concurrency: int = 8
+    timeout: float = 120.0
+    retries: int = 5
+
+
+# The defaults, chosen per kind of server and written only here:
+# - a hosted API (the `openai_chat` model, the judge, a sweep's `openai` entries): 8 requests in flight stay inside
+#   the usual rate limits, and a reply of 1,024 tokens arrives well within 120 s;
+# - a server of the sweep's own (`vllm`, `server`): vLLM batches what is in flight, so 32 keep it busy, and under
+#   that load a long reply can take minutes (600 s); starting it (loading the weights) may take 30 minutes.
+API_DEFAULTS = ServerSettings(base_url=None, concurrency=8, timeout=120.0, retries=5)
+LOCAL_SERVER_DEFAULTS = ServerSettings(base_url=None, concurrency=32, timeout=600.0, retries=5)
+SERVER_START_TIMEOUT = 1800.0
+
 
 # name -> what it sets (README and `spinebench --help` list these)
 VARIABLES = {
@@ -19,9 +41,9 @@ VARIABLES = {
     "SPINEBENCH_CACHE": "extracted tar archives, standardized images, embeddings, judge verdicts (default ~/.cache/spinebench)",
     "SPINEBENCH_API_BASE": "the OpenAI-compatible server of the openai_chat model (or OPENAI_BASE_URL)",
     "SPINEBENCH_API_KEY": "its key (or OPENAI_API_KEY); never logged",
-    "SPINEBENCH_API_CONCURRENCY": "requests in flight at once (8)",
-    "SPINEBENCH_API_TIMEOUT": "seconds per request (120)",
-    "SPINEBENCH_API_RETRIES": "retries of 408/409/429/5xx and connection errors, with backoff (5)",
+    "SPINEBENCH_API_CONCURRENCY": f"requests in flight at once ({API_DEFAULTS.concurrency})",
+    "SPINEBENCH_API_TIMEOUT": f"seconds per request ({API_DEFAULTS.timeout:g})",
+    "SPINEBENCH_API_RETRIES": f"retries of 408/409/429/5xx and connection errors, with backoff ({API_DEFAULTS.retries})",
     "SPINEBENCH_JUDGE": "the judge: openai:MODEL or transformers:PATH (unset: no judge)",
     "SPINEBENCH_JUDGE_BASE": "the judge's server (default: SPINEBENCH_API_BASE)",
     "SPINEBENCH_JUDGE_KEY": "the judge's key (default: SPINEBENCH_API_KEY)",
@@ -45,24 +67,13 @@ def cache_dir() -> Path:
     return Path(_get("SPINEBENCH_CACHE", default=str(Path.home() / ".cache" / "spinebench")))
 
 
-@dataclass(frozen=True)
-class ServerSettings:
-    """How to reach an OpenAI-compatible server."""
-
-    base_url: str | None
-    api_key: str = "EMPTY"
-    concurrency: int = 8
-    timeout: float = 120.0
-    retries: int = 5
-
-
 def _server(base_names: tuple[str, ...], key_names: tuple[str, ...]) -> ServerSettings:
     return ServerSettings(
         base_url=_get(*base_names),
         api_key=_get(*key_names, default="EMPTY"),
-        concurrency=int(_get("SPINEBENCH_API_CONCURRENCY", default="8")),
-        timeout=float(_get("SPINEBENCH_API_TIMEOUT", default="120")),
-        retries=int(_get("SPINEBENCH_API_RETRIES", default="5")),
+        concurrency=int(_get("SPINEBENCH_API_CONCURRENCY", default=str(API_DEFAULTS.concurrency))),
+        timeout=float(_get("SPINEBENCH_API_TIMEOUT", default=str(API_DEFAULTS.timeout))),
+        retries=int(_get("SPINEBENCH_API_RETRIES", default=str(API_DEFAULTS.retries))),
     )
 
 

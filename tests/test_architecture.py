@@ -40,7 +40,8 @@ def stage_of(module: str) -> str | None:
 
 def test_the_tree_shows_the_stages():
     assert {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()} == set(STAGES)
-    assert CORE == {"errors", "imaging", "labels", "metrics", "parsing", "prompts", "schema", "seeding", "settings"}
+    assert CORE == {"dataset_files", "errors", "imaging", "labels", "metrics", "parsing", "prompts", "schema", "seeding",
+                    "settings"}
 
 
 @pytest.mark.parametrize("stage", sorted(FORBIDDEN))

@@ -6,13 +6,8 @@ import numpy as np
 import pytest
 
 from spinebench_hf.embedding.mining import Library, library_similarity
-from spinebench_hf.evaluation.baselines import (
-    SUBSETS,
-    healthy_letters,
-    most_common_answer,
-    nearest_letters,
-    random_letters,
-)
+from spinebench_hf.evaluation.baseline_rules import SUBSETS, healthy_letters, random_letters
+from spinebench_hf.evaluation.baselines import most_common_answer, nearest_letters
 from spinebench_hf.labels import CLASS_NAMES
 from spinebench_hf.metrics import score_diagnosis, score_localization
 

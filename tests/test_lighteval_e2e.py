@@ -123,7 +123,7 @@ def run_baseline(setup, label, file, extra_env=None, tasks=TASKS, circular=False
 
 
 def test_weight_free_baselines_through_lighteval_score_as_computed(setup):
-    from spinebench_hf.evaluation.baselines import random_letters
+    from spinebench_hf.evaluation.baseline_rules import random_letters
     from spinebench_hf.metrics import score_diagnosis, score_localization
 
     rows = {c: datasets.load_dataset(str(setup / "data"), c, split="sub").remove_columns("image")

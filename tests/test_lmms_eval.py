@@ -9,28 +9,12 @@ import sys
 import datasets
 import pytest
 from conftest import ROW
-from lighteval.models.model_output import ModelResponse
 from PIL import Image
 
 from spinebench_hf.cli import main
-from spinebench_hf.evaluation.lighteval_task import SpineBenchScore, spinebench_doc
 from spinebench_hf.evaluation.lmms_eval_task import check_dataset, doc_to_messages, process_results, write_task_folder
 
-REPLIES = ["My final options: [B, D]", "My final options: [B]", "reasoning... My final options: [A, B, D, E]",
-           "I cannot tell.", "My final options: [F]", "The lesion is at L4/L5 only.", "【D】My final options: 【B，D】"]
 DOC = ROW | {"question": ROW["question"], "disease": 4, "source": 2}
-
-
-@pytest.mark.parametrize("reply", REPLIES)
-def test_per_sample_scores_equal_the_lighteval_path(reply, monkeypatch):
-    monkeypatch.delenv("SPINEBENCH_JUDGE", raising=False)
-    lighteval = SpineBenchScore("localization").compute(spinebench_doc(DOC, "spinebench:localization"),
-                                                        ModelResponse(text=[reply]))
-    lmms = process_results(DOC, [reply])
-    assert {name: record["score"] for name, record in lmms.items()} == {
-        name: lighteval[name] for name in ("acc", "precision", "recall", "f1", "jaccard", "format_compliance")}
-    record = lmms["acc"]
-    assert (record["study_id"], record["source"], record["disease"]) == ("1", "rsna", "Spinal canal stenosis")
 
 
 def test_the_image_follows_the_verbatim_prompt():
@@ -50,7 +34,9 @@ def test_the_task_folder_records_the_fingerprint_and_refuses_a_rebuilt_dataset(b
     fingerprint = json.loads((data / "build_report.json").read_text())["fingerprint"]
     yaml_text = (folder / "spinebench_diagnosis.yaml").read_text()
     assert f"spinebench_fingerprint: {fingerprint}" in yaml_text and "test_split: sub" in yaml_text  # hashed by lmms-eval
-    assert "cluster_key: study_id" in yaml_text and "max_new_tokens: 1024" in yaml_text
+    assert "max_new_tokens: 1024" in yaml_text and "include: _spinebench_template_yaml" in yaml_text
+    template = (folder / "_spinebench_template_yaml").read_text()
+    assert "cluster_key: study_id" in template and "reasoning_tags: none" in template
     assert {p.name for p in folder.iterdir()} >= {"spinebench.yaml", "spinebench_localization_full.yaml", "utils.py"}
     settings = folder / "spinebench_dataset.json"
     assert check_dataset("rows", settings) == "rows"
@@ -89,3 +75,38 @@ def test_lmms_evals_own_cli_runs_both_tasks_and_the_report_reads_its_logs(built,
     assert "acc_stderr_clustered,none" in numbers["spinebench_diagnosis"]
     (row,) = paper_rows(scored)
     assert row[1] == pytest.approx(numbers["spinebench_diagnosis"]["acc,none"])
+
+
+@pytest.mark.slow
+def test_lmms_evals_own_cli_hands_our_parser_the_raw_reply_and_the_group_shows_overall(built, tmp_path):
+    """lmms-eval's default `--reasoning_tags` would strip the reasoning itself; the task sets `none`, so our parser
+    reads every reply as the other harnesses do. Served by a local OpenAI-compatible server (lmms-eval's `openai`)."""
+    pytest.importorskip("lmms_eval", reason="the lmms extra (pip install '.[lmms]') is not installed")
+    from conftest import ChatServer, completion
+
+    from spinebench_hf.metrics import score_reply
+    from spinebench_hf.report.details import scored_questions
+
+    reply = "<think>a</think>My final option: [C]\n<think>b</think>I am not sure any more."
+    server = ChatServer([completion(reply)])
+    try:
+        folder = write_task_folder(built / "data", tmp_path / "tasks")
+        command = [sys.executable, "-m", "lmms_eval", "--model", "openai", "--model_args",
+                   f"model_version=served,base_url={server.url},api_key=EMPTY,max_retries=1", "--tasks", "spinebench",
+                   "--include_path", str(folder), "--log_samples", "--output_path", str(tmp_path / "out")]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    finally:
+        server.close()
+    assert done.returncode == 0 and "Error during evaluation" not in done.stdout + done.stderr, done.stderr[-3000:]
+    scored = scored_questions([tmp_path / "out"])
+    assert len(scored) and set(scored.reply) == {reply}  # the raw reply reached our parser
+    for row in scored.itertuples():
+        expected = score_reply(reply, row.task, row.options, row.answer)
+        assert (tuple(row.extracted), row.stage, row.acc) == (tuple(expected.letters or ()), expected.stage,
+                                                               expected.scores["acc_rules"])
+    (results,) = (tmp_path / "out").rglob("*_results.json")
+    group = json.loads(results.read_text())["results"]["spinebench"]
+    assert not any(key.startswith(("jaccard", "acc,", "precision", "recall", "f1")) for key in group)
+    numbers = json.loads(results.read_text())["results"]
+    overall = (numbers["spinebench_diagnosis"]["acc,none"] + numbers["spinebench_localization"]["acc,none"]) / 2
+    assert group["overall,none"] == pytest.approx(overall)

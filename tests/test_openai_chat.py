@@ -10,7 +10,8 @@ from PIL import Image
 
 from spinebench_hf.evaluation.lighteval_models import model_file
 from spinebench_hf.evaluation.lighteval_task import spinebench_doc
-from spinebench_hf.evaluation.openai_chat import BackendError, OpenAIChatModel
+from spinebench_hf.evaluation.backends import OpenAIChatModel
+from spinebench_hf.evaluation.openai_chat import BackendError
 
 SECRET = "sk-test-secret-key"
 

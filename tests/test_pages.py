@@ -183,3 +183,42 @@ def test_the_downloaded_sheet_never_starts_a_formula(browser, tmp_path):
     assert downloaded.comment[0] == "'=cmd|' /C calc'!A0" and downloaded.question[0] == "'\tTAB"
     assert not any(cell.startswith(("=", "+", "-", "@", "\t")) for cell in downloaded.to_numpy().ravel())
     assert console_errors(browser) == []
+
+
+@pytest.fixture(scope="module")
+def swept(built, tmp_path_factory):
+    """A sweep of an OpenAI-compatible model whose reply is hostile markup: its details copy no image."""
+    from conftest import ChatServer, completion
+
+    from spinebench_hf.cli import main
+
+    out = tmp_path_factory.mktemp("swept")
+    server = ChatServer([completion(HOSTILE)])
+    try:
+        (out / "SWEEP.yaml").write_text(json.dumps({
+            "dataset": str(built / "data"), "tasks": ["spinebench:diagnosis", "spinebench:localization"],
+            "models": [{"name": "api", "backend": "openai", "model": "m", "base_url": server.url}]}))
+        assert main(["sweep", str(out / "SWEEP.yaml"), "--output", str(out / "run")]) == 0
+    finally:
+        server.close()
+    return out / "run"
+
+
+@pytest.mark.parametrize("page", ["report", "rating"])
+def test_a_sweeps_pages_show_each_cases_image_read_from_its_dataset(swept, browser, tmp_path, page):
+    from spinebench_hf.cli import main
+
+    if page == "report":
+        target = swept / "report" / "report.html"  # written by the sweep itself
+    else:
+        assert main(["rating-sheet", str(swept / "details"), "--output", str(tmp_path / "rating")]) == 0
+        target = tmp_path / "rating" / "rating_sheet.html"
+    browser.get(target.as_uri())
+    cases = browser.find_elements("css selector", ".case")
+    images = browser.find_elements("css selector", ".case img")
+    assert cases and len(images) == len(cases)
+    assert all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i) > 0
+               for i in images)
+    assert browser.execute_script("return window.hacked") is None and HOSTILE in browser.page_source.replace(
+        "&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+    assert console_errors(browser) == []

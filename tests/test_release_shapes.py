@@ -217,7 +217,7 @@ def test_a_build_has_a_leak_free_train_split(built, tmp_path, monkeypatch):
 def test_reports_and_baselines_read_the_release_spelling_as_its_label():
     import pandas as pd
 
-    from spinebench_hf.evaluation.baselines import healthy_letters
+    from spinebench_hf.evaluation.baseline_rules import healthy_letters
     from spinebench_hf.report.tables import confusion, level_breakdown
 
     options = ["cervical Lordosis", "healthy", "Osteophytes"]

@@ -219,3 +219,25 @@ def test_every_part_of_the_key_matters(tmp_path):
     cache.close()
     assert ResponseCache(tmp_path / "responses.sqlite").get_many([reply_key(*base), "missing"]) == {
         reply_key(*base): ("My final option: [A]", 7)}
+
+
+@pytest.mark.slow
+def test_an_api_and_baseline_sweep_imports_neither_torch_nor_lighteval(built, tmp_path):
+    from conftest import ChatServer, completion
+
+    server = ChatServer([completion("My final option: [A]")])
+    try:
+        models = [{"name": "api", "backend": "openai", "model": "m", "base_url": server.url},
+                  {"name": "random", "backend": "baseline", "baseline": "random"},
+                  {"name": "healthy", "backend": "baseline", "baseline": "healthy"}]
+        path = sweep_file(tmp_path, built / "data", models)
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "spinebench_hf.cli", "sweep", str(path),
+                               "--output", str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT,
+                              timeout=600, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    finally:
+        server.close()
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "spinebench_hf" in imported and not imported & {"torch", "lighteval", "transformers", "open_clip"}
+    assert len(server.requests) == questions(built)

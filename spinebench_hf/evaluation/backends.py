@@ -8,19 +8,16 @@ A model answers each Doc with a reply string; the harness reads letters from it 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from lighteval.models.abstract_model import LightevalModel
 from lighteval.models.model_output import ModelResponse
 from lighteval.tasks.requests import Doc
 from lighteval.utils.cache_management import SampleCache
 
+from ..settings import GENERATION_SIZE, model_server
+from .openai_chat import BackendError, chat, chat_messages, client_for
 
-def answer_reply(letters: Sequence[str], task: str) -> str:
-    """A reply in the paper's contract, as a compliant model writes it."""
-    if task == "diagnosis":
-        return f"My final option: [{', '.join(letters)}]"
-    return f"My final options: [{', '.join(letters)}]"
 
 
 class SpineBenchModel(LightevalModel):
@@ -55,3 +52,20 @@ class SpineBenchModel(LightevalModel):
     @property
     def max_length(self) -> int:
         return 32768
+
+
+class OpenAIChatModel(SpineBenchModel):
+    def __init__(self, config):
+        super().__init__(config)
+        server = model_server()
+        if not server.base_url:
+            raise BackendError("set SPINEBENCH_API_BASE to the server's OpenAI-compatible URL, e.g. http://localhost:8000/v1")
+        self.base_url, self.concurrency, self.client = server.base_url, server.concurrency, client_for(server)
+
+    def replies(self, docs):
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(self.ask, docs))
+
+    def ask(self, doc) -> str:
+        return chat(self.client, self.config.model_name, chat_messages(doc.query, doc.images),
+                    doc.generation_size or GENERATION_SIZE, self.base_url)

@@ -14,39 +14,21 @@ whole pipeline, and their chance levels are known:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from itertools import combinations
 
 import numpy as np
 
 from ..embedding.mining import Library, library_similarity, sample_library
-from ..labels import CLASS_NAMES, HEALTHY, canonical_options
+from ..labels import CLASS_NAMES, canonical_options
 from ..prompts import LETTERS
-from ..seeding import rng_for
 from ..settings import baseline_encoder, baseline_seed, data_path
-from .backends import SpineBenchModel, answer_reply
-
-SUBSETS = [combo for size in range(1, 6) for combo in combinations(LETTERS, size)]  # the 31 non-empty sets
-
-
-def random_letters(item_id: str, task: str, n_options: int, seed: int) -> tuple[str, ...]:
-    rng = rng_for(seed, "random-baseline", item_id)
-    if task == "diagnosis":
-        return (LETTERS[int(rng.integers(n_options))],)
-    return SUBSETS[int(rng.integers(len(SUBSETS)))]
-
+from .backends import SpineBenchModel
+from .baseline_rules import answer_reply, healthy_letters, random_letters
 
 class RandomBaseline(SpineBenchModel):
     def replies(self, docs):
         seed = baseline_seed()
         return [answer_reply(random_letters(d.specific["id"], d.specific["task"], len(d.choices), seed),
                              d.specific["task"]) for d in docs]
-
-
-def healthy_letters(options: list[str], task: str) -> tuple[str, ...]:
-    options = canonical_options(options, task)  # an imported release shows its own spelling ("healthy")
-    if task == "diagnosis" and HEALTHY in options:
-        return (LETTERS[options.index(HEALTHY)],)
-    return ()
 
 
 class HealthyBaseline(SpineBenchModel):

@@ -10,6 +10,7 @@ the SPINEBENCH_API_* settings) or `transformers:PATH` (a local chat model, greed
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -85,6 +86,12 @@ def transformers_asker(path: str) -> Callable[[str], str]:
         return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
     return ask
+
+
+@functools.cache
+def configured_judge() -> Judge | None:
+    """The judge SPINEBENCH_JUDGE names, made once per process (None: no judge)."""
+    return judge_from_env()
 
 
 def judge_from_env() -> Judge | None:

@@ -7,7 +7,6 @@ reply, the extracted letters and the extraction stage (saved with `--save-detail
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,14 +16,12 @@ from lighteval.metrics.utils.metric_utils import SampleLevelMetricGrouping
 from lighteval.tasks.lighteval_task import LightevalTaskConfig
 from lighteval.tasks.requests import Doc, SamplingMethod
 
-from ..metrics import METRIC_NAMES, format_compliance, score_diagnosis, score_localization
-from ..parsing import extract_answer
+from ..metrics import METRIC_NAMES, TASKS, score_reply
 from ..prompts import LETTERS, build_prompt
-from ..schema import CONFIGS, EVALUATION_SPLITS, TASK_VARIANTS
+from ..schema import EVALUATION_SPLITS
 from ..settings import GENERATION_SIZE, data_path
-from .variants import blank_like, circular_folder
-
-SPECIFIC_FIELDS = ("id", "image_id", "task", "question", "options", "answer", "source", "disease", "modality", "study_id")
+from .docs import BLIND, blank_like, specific, task_folder
+from .judge import configured_judge
 
 
 def spinebench_doc(line: dict, task_name: str) -> Doc:
@@ -35,7 +32,7 @@ def spinebench_doc(line: dict, task_name: str) -> Doc:
         choices=list(LETTERS[: len(line["options"])]),
         gold_index=[LETTERS.index(letter) for letter in line["answer"]],
         images=[line["image"]],
-        specific={field: line[field] for field in SPECIFIC_FIELDS if field in line},
+        specific=specific(line),
     )
 
 
@@ -48,39 +45,20 @@ def reply_text(model_response) -> str:
     return text[0] if text else ""
 
 
-@functools.cache
-def configured_judge():
-    from .judge import judge_from_env
-
-    return judge_from_env()
-
-
-def read_answer(doc: Doc, reply: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None, str]:
-    """(letters by the rules, letters after the judge, stage); records the judge's output in doc.specific."""
-    options = list(doc.specific["options"])
-    extraction = extract_answer(reply, options)
-    judge = configured_judge()
-    if extraction.letters is not None or judge is None:
-        return extraction.letters, extraction.letters, extraction.stage
-    letters, raw = judge(reply, options)
-    doc.specific["judge"] = {"model": judge.name, "output": raw}
-    return None, letters, "judge" if letters is not None else "none"
-
-
 class SpineBenchScore(SampleLevelComputation):
+    """lighteval's side of `metrics.score_reply`: records the reply, the letters and how they were read in
+    doc.specific (saved with --save-details)."""
+
     def __init__(self, task: str):
         self.task = task
 
     def compute(self, doc: Doc, model_response, **kwargs) -> dict[str, float]:
         reply = reply_text(model_response)
-        rules, final, stage = read_answer(doc, reply)
-        doc.specific.update(reply=reply, extracted=list(final or ()), extraction_stage=stage)
-        gold = doc.specific["answer"]
-        if self.task == "diagnosis":
-            scores = {"acc": score_diagnosis(final, gold), "acc_rules": score_diagnosis(rules, gold)}
-        else:
-            scores = score_localization(final, gold) | {"acc_rules": score_localization(rules, gold)["acc"]}
-        return scores | {"format_compliance": format_compliance(stage), "judge_rescue": float(stage == "judge")}
+        scored = score_reply(reply, self.task, doc.specific["options"], doc.specific["answer"], configured_judge())
+        if scored.judge:
+            doc.specific["judge"] = scored.judge
+        doc.specific.update(reply=reply, extracted=list(scored.letters or ()), extraction_stage=scored.stage)
+        return scored.scores
 
 
 def spinebench_metric(task: str) -> SampleLevelMetricGrouping:
@@ -127,15 +105,10 @@ class TaskSpec:
 
 
 def task_specs(data: str) -> dict[str, TaskSpec]:
-    """Every task over the dataset folder `data`: `spinebench:diagnosis` / `:localization` on SpineBench-Sub (the
-    paper's protocol); `_full` on every question; `_blind` without the image; `diagnosis_circular` on every
-    rotation of the options (written by `spinebench eval --circular` beside the dataset)."""
-    blind, circular = TASK_VARIANTS
-    specs = {f"spinebench:{config}{suffix}": TaskSpec(config, split, spinebench_doc, data)
-             for config in CONFIGS for suffix, split in (("", "sub"), ("_full", "full"))}
-    specs |= {f"spinebench:{config}_{blind}": TaskSpec(config, "sub", blind_doc, data) for config in CONFIGS}
-    specs[f"spinebench:diagnosis_{circular}"] = TaskSpec("diagnosis", "sub", spinebench_doc, str(circular_folder(data)))
-    return specs
+    """Every task of `metrics.TASKS` over the dataset folder `data` (the circular one reads the rotated copy that
+    `spinebench eval --circular` writes beside it)."""
+    return {name: TaskSpec(info.config, info.split, blind_doc if info.variant == BLIND else spinebench_doc,
+                           task_folder(data, info)) for name, info in TASKS.items()}
 
 
 def tasks_table() -> list[LightevalTaskConfig]:

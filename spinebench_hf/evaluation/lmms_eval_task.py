@@ -19,15 +19,35 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..labels import CLASS_NAMES
-from ..metrics import METRIC_NAMES, format_compliance, score_diagnosis, score_localization
-from ..parsing import extract_answer
-from ..prompts import build_prompt
-from ..schema import CONFIGS, SOURCE_NAMES, class_name
-from ..settings import GENERATION_SIZE
-from .variants import dataset_fingerprint
+import yaml
 
-TASK_PREFIX = "spinebench_"
+from ..dataset_files import dataset_fingerprint
+from ..labels import CLASS_NAMES
+from ..metrics import PROTOCOL_TASKS, RULE_METRIC_NAMES, TASK_PREFIX, TASKS, score_reply
+from ..prompts import build_prompt
+from ..schema import SOURCE_NAMES, class_name
+from ..settings import GENERATION_SIZE
+
+GROUP_METRIC = "overall"  # each task's acc again, averaged by the group into the paper's Overall
+TEMPLATE = "_spinebench_template_yaml"  # no .yaml ending: lmms-eval would take it for a task
+# what every task shares, with lmms-eval's `!function` tags (which yaml.safe_dump cannot write); `reasoning_tags:
+# none` hands the parser the raw reply: it removes the reasoning blocks itself, as every other harness of ours does
+TEMPLATE_TEXT = """output_type: generate_until
+process_docs: !function utils.check_dataset
+doc_to_visual: !function utils.doc_to_visual
+doc_to_text: !function utils.doc_to_text
+doc_to_messages: !function utils.doc_to_messages
+doc_to_target: answer
+process_results: !function utils.process_results
+reasoning_tags: none
+score_key: score
+cluster_key: study_id
+"""
+
+
+def lmms_name(task: str) -> str:
+    """lmms-eval's name of a task (`spinebench:diagnosis` → `spinebench_diagnosis`)."""
+    return task.replace(TASK_PREFIX, TASK_PREFIX.rstrip(":") + "_")
 SETTINGS_FILE = "spinebench_dataset.json"  # the dataset folder and fingerprint a task folder was written for
 UTILS = '''"""Written by `spinebench lmms-eval-tasks`: the functions live in spinebench_hf.evaluation.lmms_eval_task."""
 from pathlib import Path
@@ -56,28 +76,20 @@ def doc_to_messages(doc: dict, lmms_eval_specific_kwargs=None) -> list[dict]:
                                          {"type": "image", "url": doc_to_visual(doc)[0]}]}]
 
 
-def scores(doc: dict, reply: str) -> tuple[dict[str, float], dict]:
-    """The scores of one reply (as the lighteval task's rule-only scores), and what was read from it."""
-    extraction = extract_answer(reply, list(doc["options"]))
-    if doc["task"] == "diagnosis":
-        values = {"acc": score_diagnosis(extraction.letters, doc["answer"])}
-    else:
-        values = score_localization(extraction.letters, doc["answer"])
-    values["format_compliance"] = format_compliance(extraction.stage)
-    return values, {"extracted": list(extraction.letters or ()), "stage": extraction.stage}
-
-
 def process_results(doc: dict, results: list[str]) -> dict[str, dict]:
+    """`metrics.score_reply` on the raw reply (the task sets `reasoning_tags: none`, so lmms-eval hands it over
+    unstripped and our parser removes the reasoning), without a judge; `overall` repeats acc for the group."""
     reply = results[0] if results else ""
-    values, read = scores(doc, reply)
+    scored = score_reply(reply, doc["task"], doc["options"], doc["answer"])
     record = {
         "id": doc["id"], "image_id": doc["image_id"], "task": doc["task"],
         "study_id": doc["study_id"] or doc["image_id"],  # an imported release has no studies: cluster by image
         "source": class_name(SOURCE_NAMES, doc["source"]), "disease": class_name(CLASS_NAMES, doc["disease"]),
         "modality": doc["modality"], "question": doc["question"], "options": list(doc["options"]),
-        "answer": list(doc["answer"]), "reply": reply, **read,
+        "answer": list(doc["answer"]), "reply": reply, "extracted": list(scored.letters or ()), "stage": scored.stage,
     }
-    return {name: record | {"score": value} for name, value in values.items()}
+    values = scored.rule_scores(doc["task"])
+    return {name: record | {"score": value} for name, value in (values | {GROUP_METRIC: values["acc"]}).items()}
 
 
 def aggregate(records: list[dict]) -> float:
@@ -97,16 +109,24 @@ def check_dataset(dataset, settings_path: Path):
 
 
 def task_yaml(data: str, fingerprint: str, config: str, split: str, name: str) -> str:
-    metrics = "".join(f"  - metric: {metric}\n    aggregation: !function utils.aggregate\n    higher_is_better: true\n"
-                      for metric in ("acc", *[m for m in METRIC_NAMES[config] if m not in ("acc", "acc_rules", "judge_rescue")]))
-    return (f"task: {name}\ndataset_path: {json.dumps(data)}\ndataset_name: {config}\ntest_split: {split}\n"
-            "output_type: generate_until\nprocess_docs: !function utils.check_dataset\n"
-            "doc_to_visual: !function utils.doc_to_visual\ndoc_to_text: !function utils.doc_to_text\n"
-            "doc_to_messages: !function utils.doc_to_messages\ndoc_to_target: answer\n"
-            "process_results: !function utils.process_results\n"
-            f"generation_kwargs:\n  max_new_tokens: {GENERATION_SIZE}\n  temperature: 0\n  do_sample: false\n"
-            f"metric_list:\n{metrics}score_key: score\ncluster_key: study_id\n"
-            f"metadata:\n  version: 0\n  spinebench_fingerprint: {fingerprint}\n")
+    """One task's YAML: lmms-eval's `!function` tags are written by the `include:`d template, the rest by yaml."""
+    metrics = [{"metric": metric, "aggregation": "!function utils.aggregate", "higher_is_better": True}
+               for metric in (*RULE_METRIC_NAMES[config], GROUP_METRIC)]
+    task = {
+        "include": TEMPLATE, "task": name, "dataset_path": data, "dataset_name": config, "test_split": split,
+        "generation_kwargs": {"max_new_tokens": GENERATION_SIZE, "temperature": 0, "do_sample": False},
+        "metric_list": metrics, "metadata": {"version": 0, "spinebench_fingerprint": fingerprint},
+    }
+    return yaml.safe_dump(task, sort_keys=False).replace("'!function utils.aggregate'", "!function utils.aggregate")
+
+
+def group_yaml(names: list[str], fingerprint: str) -> str:
+    """The group `spinebench`: only `overall` (each task's acc again) is aggregated, the paper's Overall. lmms-eval
+    matches a group metric by substring, so aggregating `acc` would also average localization's `jaccard`."""
+    group = {"group": "spinebench", "task": names,
+             "aggregate_metric_list": [{"metric": GROUP_METRIC, "aggregation": "mean", "weight_by_size": False}],
+             "metadata": {"version": 0, "spinebench_fingerprint": fingerprint}}
+    return yaml.safe_dump(group, sort_keys=False)
 
 
 def write_task_folder(data: str | Path, folder: str | Path) -> Path:
@@ -115,15 +135,12 @@ def write_task_folder(data: str | Path, folder: str | Path) -> Path:
     fingerprint = dataset_fingerprint(data)
     folder.mkdir(parents=True, exist_ok=True)
     names = {}
-    for config in CONFIGS:
-        for suffix, split in (("", "sub"), ("_full", "full")):
-            names[config + suffix] = f"{TASK_PREFIX}{config}{suffix}"
-            (folder / f"{names[config + suffix]}.yaml").write_text(task_yaml(data, fingerprint, config, split,
-                                                                            names[config + suffix]))
-    group = ("group: spinebench\ntask:\n" + "".join(f"  - {names[c]}\n" for c in CONFIGS)
-             + "aggregate_metric_list:\n  - metric: acc\n    aggregation: mean\n    weight_by_size: false\n"
-             + f"metadata:\n  version: 0\n  spinebench_fingerprint: {fingerprint}\n")
-    (folder / "spinebench.yaml").write_text(group)  # its acc: the paper's Overall
+    for task in PROTOCOL_TASKS:
+        info, names[task] = TASKS[task], lmms_name(task)
+        (folder / f"{names[task]}.yaml").write_text(task_yaml(data, fingerprint, info.config, info.split, names[task]))
+    (folder / TEMPLATE).write_text(TEMPLATE_TEXT)
+    protocol = [names[task] for task in PROTOCOL_TASKS if TASKS[task].split == "sub"]
+    (folder / "spinebench.yaml").write_text(group_yaml(protocol, fingerprint))  # its overall: the paper's
     (folder / "utils.py").write_text(UTILS)
     (folder / SETTINGS_FILE).write_text(json.dumps({"dataset": data, "fingerprint": fingerprint}) + "\n")
     return folder

@@ -3,10 +3,12 @@
     SPINEBENCH_API_BASE=http://localhost:8000/v1 lighteval custom Qwen/Qwen2.5-VL-7B-Instruct \\
         $(spinebench model-file openai_chat) "spinebench:diagnosis|0" --custom-tasks tasks/spinebench.py
 
-Settings (environment): SPINEBENCH_API_BASE (or OPENAI_BASE_URL), SPINEBENCH_API_KEY (or OPENAI_API_KEY; never
-logged), SPINEBENCH_API_CONCURRENCY (8 requests at once), SPINEBENCH_API_TIMEOUT (120 s), SPINEBENCH_API_RETRIES
-(5: the openai client retries 408/409/429/5xx and connection errors with exponential backoff). A 4xx answer stops
-the run with the server's message; so does an answer that is not a chat completion, after as many tries. Greedy decoding (temperature 0); max tokens = the task's generation size.
+The lighteval model class is `backends.OpenAIChatModel`; this module is the client side, shared with the sweep and
+the judge, and imports no harness. Settings (environment, defaults in settings.API_DEFAULTS): SPINEBENCH_API_BASE (or
+OPENAI_BASE_URL), SPINEBENCH_API_KEY (or OPENAI_API_KEY; never logged), SPINEBENCH_API_CONCURRENCY,
+SPINEBENCH_API_TIMEOUT, SPINEBENCH_API_RETRIES (the openai client retries 408/409/429/5xx and connection errors with
+exponential backoff). A 4xx answer stops the run with the server's message; so does an answer that is not a chat
+completion, after as many tries. Greedy decoding (temperature 0); max tokens = the task's generation size.
 """
 
 from __future__ import annotations
@@ -14,14 +16,12 @@ from __future__ import annotations
 import base64
 import io
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import openai
 from PIL import Image
 
 from ..errors import SpineBenchError
-from ..settings import GENERATION_SIZE, ServerSettings, model_server
-from .backends import SpineBenchModel
+from ..settings import ServerSettings
 
 
 class BackendError(SpineBenchError):
@@ -56,23 +56,6 @@ def client_for(server: ServerSettings) -> openai.OpenAI:
     """The openai client retries 408/409/429/5xx and connection errors with exponential backoff."""
     return openai.OpenAI(base_url=server.base_url, api_key=server.api_key, timeout=server.timeout,
                          max_retries=server.retries)
-
-
-class OpenAIChatModel(SpineBenchModel):
-    def __init__(self, config):
-        super().__init__(config)
-        server = model_server()
-        if not server.base_url:
-            raise BackendError("set SPINEBENCH_API_BASE to the server's OpenAI-compatible URL, e.g. http://localhost:8000/v1")
-        self.base_url, self.concurrency, self.client = server.base_url, server.concurrency, client_for(server)
-
-    def replies(self, docs):
-        with ThreadPoolExecutor(self.concurrency) as pool:
-            return list(pool.map(self.ask, docs))
-
-    def ask(self, doc) -> str:
-        return chat(self.client, self.config.model_name, chat_messages(doc.query, doc.images),
-                    doc.generation_size or GENERATION_SIZE, self.base_url)
 
 
 def chat(client: openai.OpenAI, model: str, messages: list[dict], max_tokens: int, shown_url: str) -> str:

@@ -1,12 +1,14 @@
 """`spinebench sweep`: every model of a SWEEP.yaml on every task in it, resumable, with nothing lost.
 
-Per model and task, the questions are the task's Docs (the same prompt and image as the lighteval task). Replies
-come from the response cache where they are stored, else from the model's backend, and each is stored as soon as it
-arrives (`response_cache`). A request that still fails after its retries is `failed`: never stored, never scored,
-asked again by the next run; a model with failed questions is incomplete and makes the sweep exit non-zero.
-Replies are scored by the lighteval task's own metric (`SpineBenchScore`), and written as lighteval-style
-per-sample details (`<DIR>/details/<model>/sweep/details_<task>|0_sweep.parquet`), so `spinebench report` reads
-sweeps and lighteval runs alike.
+Per model, the questions of all its tasks (the same prompt and image as the lighteval task, read straight from the
+dataset's parquet files) share one queue of `concurrency` requests. Replies come from the response cache where they
+are stored, else from the model's backend, and each is stored as soon as it arrives (`response_cache`). A request
+that still fails after its retries is `failed`: never stored, never scored, asked again by the next run; a model
+with failed questions is incomplete and makes the sweep exit non-zero. Replies are scored by `metrics.score_reply`,
+as every harness of ours scores them, and written as lighteval-style per-sample details
+(`<DIR>/details/<model>/sweep/details_<task>|0_sweep.parquet`) naming the dataset folder their images are in, so
+`spinebench report` and the rating kit read sweeps and lighteval runs alike. An `openai`, `vllm`, `server`,
+`random` or `healthy` entry imports neither torch nor lighteval: the first request leaves at once.
 
 Backends: `openai` (any OpenAI-compatible server; the image is sent as the file's own bytes), `vllm` (`vllm serve
 MODEL ...` started, used through the openai backend, stopped), `server` (any command, same), `baseline` (the
@@ -17,8 +19,6 @@ has lighteval's own caching, not this response cache).
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 import os
 import shutil
 import subprocess
@@ -29,30 +29,27 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-import datasets
-import pyarrow as pa
-import pyarrow.parquet as pq
-from lighteval.models.model_output import ModelResponse
-from lighteval.tasks.requests import Doc
-from PIL import Image
 from tqdm import tqdm
 
+from ..dataset_files import dataset_fingerprint, read_rows
 from ..errors import SpineBenchError
-from ..imaging import encode_png
-from ..metrics import METRIC_NAMES
+from ..metrics import METRIC_NAMES, TASKS, score_reply
+from ..prompts import build_prompt
 from ..schema import FAILED_STAGE
-from ..settings import ServerSettings, api_key
-from .lighteval_task import SpineBenchScore, task_specs
+from ..settings import LOCAL_SERVER_DEFAULTS, SERVER_START_TIMEOUT, ServerSettings, api_key
+from .docs import BLIND, blank_png, specific, task_folder
+from .judge import configured_judge
 from .model_servers import free_port, running_server
 from .response_cache import ResponseCache, reply_key
-from .sweep_config import BASELINES, DEFAULT_CONCURRENCY, ModelEntry, Sweep, model_identity
-from .variants import dataset_fingerprint
+from .sweep_config import BASELINES, ModelEntry, Sweep, model_identity
 
 
 @dataclass
 class Question:
-    doc: Doc
+    task: str  # the task's name, spinebench:...
+    prompt: str
     image: bytes  # the image file as sent
+    specific: dict  # the row's fields, then the reply and what was read from it
     key: str  # in the response cache
 
 
@@ -64,7 +61,7 @@ class TaskRun:
     cached: int = 0
     new: int = 0
     failed: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # the model's span: all its tasks share one queue
     completion_tokens: int = 0
 
     @property
@@ -76,19 +73,18 @@ Reply = str | Exception  # a reply, or why the request failed
 Answerer = Callable[[list[Question]], Iterator[tuple[Question, Reply, int | None]]]
 
 
-def questions_of(sweep: Sweep, task: str, model: str, fingerprint: str) -> list[Question]:
-    spec = task_specs(str(sweep.dataset))[task]
-    rows = datasets.load_dataset(spec.folder, spec.config, split=spec.split)
-    rows = rows.cast_column("image", datasets.Image(decode=False))
+def questions_of(sweep: Sweep, task: str, identity: str, fingerprint: str) -> list[Question]:
+    """The task's questions, read straight from the dataset's parquet files: the verbatim prompt and the image
+    file as stored (a grey PNG for the image-blind variant), as the lighteval task asks them."""
+    info = TASKS[task]
+    folder = task_folder(sweep.dataset, info)
     found = []
-    for row in rows:
-        stored = row["image"]["bytes"]
-        picture = Image.open(io.BytesIO(stored))  # lazy: decoded only by a backend that looks at it
-        doc = spec.prompt(row | {"image": picture}, task)
-        doc.generation_size = sweep.max_new_tokens
-        image = stored if doc.images[0] is picture else encode_png(doc.images[0])
-        key = reply_key(fingerprint, row["id"], model, sweep.generation, doc.query, image)
-        found.append(Question(doc, image, key))
+    for row in read_rows(folder, info.config, info.split):
+        image = row["image"]["bytes"] if info.variant != BLIND else blank_png(row["image"]["bytes"])
+        prompt = build_prompt(row)
+        fields = specific(row) | {"dataset": folder, "config": info.config, "split": info.split}
+        found.append(Question(task, prompt, image, fields,
+                              reply_key(fingerprint, row["id"], identity, sweep.generation, prompt, image)))
     return found
 
 
@@ -103,7 +99,7 @@ def openai_answerer(entry: ModelEntry, sweep: Sweep, server: ServerSettings) -> 
     def ask(question: Question) -> tuple[str, int | None]:
         if denied:
             raise denied[0]
-        messages = chat_messages(question.doc.query, image_files=[question.image])
+        messages = chat_messages(question.prompt, image_files=[question.image])
         try:
             return complete(client, entry.get("model"), messages, sweep.max_new_tokens, server.base_url, sweep.temperature)
         except AccessDenied as exc:
@@ -128,35 +124,66 @@ def openai_answerer(entry: ModelEntry, sweep: Sweep, server: ServerSettings) -> 
     return answer
 
 
-def server_settings(entry: ModelEntry, base_url: str) -> ServerSettings:
+def server_settings(entry: ModelEntry, base_url: str, defaults: ServerSettings) -> ServerSettings:
     return ServerSettings(base_url=base_url, api_key=api_key(entry.get("api_key_env")) or "EMPTY",
-                          concurrency=entry.get("concurrency", DEFAULT_CONCURRENCY),
-                          timeout=float(entry.get("timeout", 600)), retries=entry.get("retries", 5))
+                          concurrency=entry.get("concurrency", defaults.concurrency),
+                          timeout=float(entry.get("timeout", defaults.timeout)), retries=entry.get("retries", defaults.retries))
 
 
 def baseline_answerer(entry: ModelEntry, sweep: Sweep) -> Answerer:
-    from lighteval.models.custom.custom_model import CustomModelConfig
+    """`random` and `healthy` answer here, with no harness; `nearest-neighbour` needs the encoder, through its
+    lighteval model class."""
+    name = BASELINES[entry.get("baseline")]
+    if name == "nearest_neighbour":
+        return nearest_neighbour_answerer(entry, sweep)
+    from ..settings import baseline_seed
+    from .baseline_rules import answer_reply, healthy_letters, random_letters
 
-    from .baselines import HealthyBaseline, NearestNeighbourBaseline, RandomBaseline
+    seed = baseline_seed()
+
+    def letters(question: Question) -> tuple[str, ...]:
+        fields = question.specific
+        if name == "random_baseline":
+            return random_letters(fields["id"], fields["task"], len(fields["options"]), seed)
+        return healthy_letters(fields["options"], fields["task"])
+
+    def answer(questions: list[Question]) -> Iterator[tuple[Question, Reply, int | None]]:
+        yield from ((q, answer_reply(letters(q), q.specific["task"]), None) for q in questions)
+
+    return answer
+
+
+def nearest_neighbour_answerer(entry: ModelEntry, sweep: Sweep) -> Answerer:
+    import io
+
+    from lighteval.models.custom.custom_model import CustomModelConfig
+    from lighteval.tasks.requests import Doc
+    from PIL import Image
+
+    from .baselines import NearestNeighbourBaseline
     from .lighteval_models import model_file
 
-    name = BASELINES[entry.get("baseline")]
-    config = CustomModelConfig(model_name=entry.name, model_definition_file_path=str(model_file(name)))
-    kinds = {"random_baseline": RandomBaseline, "healthy_baseline": HealthyBaseline}
-    model = kinds[name](config) if name in kinds else NearestNeighbourBaseline(config, data=str(sweep.dataset))
+    config = CustomModelConfig(model_name=entry.name, model_definition_file_path=str(model_file("nearest_neighbour")))
+    model = NearestNeighbourBaseline(config, data=str(sweep.dataset))
+
+    def doc(question: Question) -> Doc:
+        return Doc(query=question.prompt, choices=[], gold_index=0, specific=question.specific,
+                   images=[Image.open(io.BytesIO(question.image))])
 
     def answer(questions: list[Question]) -> Iterator[tuple[Question, Reply, int | None]]:
         for start in range(0, len(questions), 64):
             batch = questions[start:start + 64]
-            yield from ((q, reply, None) for q, reply in zip(batch, model.replies([q.doc for q in batch])))
+            yield from ((q, reply, None) for q, reply in zip(batch, model.replies([doc(q) for q in batch])))
 
     return answer
 
 
 @contextlib.contextmanager
 def answerer_for(entry: ModelEntry, sweep: Sweep, output: Path) -> Iterator[Answerer]:
+    from ..settings import API_DEFAULTS
+
     if entry.backend == "openai":
-        yield openai_answerer(entry, sweep, server_settings(entry, entry.get("base_url")))
+        yield openai_answerer(entry, sweep, server_settings(entry, entry.get("base_url"), API_DEFAULTS))
     elif entry.backend == "baseline":
         yield baseline_answerer(entry, sweep)
     else:  # a server of ours: vllm or any command
@@ -167,56 +194,64 @@ def answerer_for(entry: ModelEntry, sweep: Sweep, output: Path) -> Iterator[Answ
             ready_url = f"{base_url}/models"
         else:
             command, base_url, ready_url = entry.get("command"), entry.get("base_url"), entry.get("ready_url")
-        with running_server(command, ready_url, timeout=float(entry.get("ready_timeout", 1800)),
+        with running_server(command, ready_url, timeout=float(entry.get("ready_timeout", SERVER_START_TIMEOUT)),
                             log=output / "servers" / f"{entry.name}.log"):
-            yield openai_answerer(entry, sweep, server_settings(entry, base_url))
+            yield openai_answerer(entry, sweep, server_settings(entry, base_url, LOCAL_SERVER_DEFAULTS))
 
 
-
-
-def run_task(entry: ModelEntry, task: str, answer: Answerer, sweep: Sweep, cache: ResponseCache, fingerprint: str,
-             output: Path, progress: bool) -> TaskRun:
+def run_model(entry: ModelEntry, answer: Answerer, sweep: Sweep, cache: ResponseCache, fingerprint: str,
+              output: Path, progress: bool) -> list[TaskRun]:
+    """Every task of the sweep for one model, through one queue: the questions not in the cache, of all tasks
+    together, are asked `concurrency` at a time; each reply is stored as it arrives. Then the details per task."""
     identity = model_identity(entry)
-    questions = questions_of(sweep, task, identity, fingerprint)
-    run = TaskRun(entry.name, task, questions=len(questions))
-    replies = {key: reply for key, (reply, _) in cache.get_many([q.key for q in questions]).items()}
-    run.cached = len(replies)
-    missing = [q for q in questions if q.key not in replies]
-    bar = tqdm(total=len(questions), initial=run.cached, desc=f"{entry.name} {task}", disable=not progress)
-    start = time.monotonic()
-    failures: dict[str, str] = {}
+    questions = {task: questions_of(sweep, task, identity, fingerprint) for task in sweep.tasks}
+    runs = {task: TaskRun(entry.name, task, questions=len(found)) for task, found in questions.items()}
+    everything = [question for found in questions.values() for question in found]
+    replies = {key: reply for key, (reply, _) in cache.get_many([q.key for q in everything]).items()}
+    missing = [question for question in everything if question.key not in replies]
+    for question in everything:
+        runs[question.task].cached += question.key in replies
+    bar = tqdm(total=len(everything), initial=len(everything) - len(missing), desc=entry.name, disable=not progress)
+    start, failures = time.monotonic(), {}
     for question, reply, tokens in answer(missing) if missing else ():
+        run = runs[question.task]
         if isinstance(reply, Exception):
             failures[question.key] = str(reply)
             run.failed += 1
         else:
-            cache.put(question.key, identity, question.doc.specific["id"], reply, tokens)
+            cache.put(question.key, identity, question.specific["id"], reply, tokens)
             replies[question.key] = reply
             run.new += 1
             run.completion_tokens += tokens or 0
         bar.update()
-        bar.set_postfix(cached=run.cached, failed=run.failed, refresh=False)
+        bar.set_postfix(failed=sum(r.failed for r in runs.values()), refresh=False)
     bar.close()
-    run.seconds = time.monotonic() - start
-    write_details(entry.name, task, questions, replies, failures, output)
-    return run
+    for task, run in runs.items():
+        run.seconds = time.monotonic() - start
+        write_details(entry.name, task, questions[task], replies, failures, output)
+    return list(runs.values())
 
 
 def write_details(model: str, task: str, questions: list[Question], replies: dict[str, str], failures: dict[str, str],
                   output: Path) -> Path:
-    """Every question scored by the task's own metric, as lighteval's details; a failed one holds no score."""
-    config = questions[0].doc.specific["task"] if questions else "diagnosis"
-    score = SpineBenchScore(config)
-    rows = []
+    """Every question scored by `metrics.score_reply`, as lighteval's details (what `spinebench report` reads); a
+    failed one holds no score. The image is not copied: each row names the dataset folder it is read from."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    config, judge, rows = TASKS[task].config, configured_judge(), []
     for question in questions:
-        doc = question.doc
+        fields = dict(question.specific)
         if question.key in replies:
-            metric = score.compute(doc, ModelResponse(text=[replies[question.key]]))
+            scored = score_reply(replies[question.key], config, fields["options"], fields["answer"], judge)
+            fields.update(reply=replies[question.key], extracted=list(scored.letters or ()), extraction_stage=scored.stage)
+            fields |= {"judge": scored.judge} if scored.judge else {}
+            metric = scored.scores
         else:
-            doc.specific.update(reply="", extracted=[], extraction_stage=FAILED_STAGE, error=failures.get(question.key, ""))
+            fields.update(reply="", extracted=[], extraction_stage=FAILED_STAGE, error=failures.get(question.key, ""))
             metric = {name: None for name in METRIC_NAMES[config]}
-        rows.append({"doc": {"task_name": f"{task}|0", "query": doc.query, "specific": doc.specific},
-                     "model_response": {"input": doc.query, "text": [doc.specific["reply"]]}, "metric": metric})
+        rows.append({"doc": {"task_name": f"{task}|0", "query": question.prompt, "specific": fields},
+                     "model_response": {"input": question.prompt, "text": [fields["reply"]]}, "metric": metric})
     path = output / "details" / model / "sweep" / f"details_{task}|0_sweep.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows), path)
@@ -253,9 +288,6 @@ def run_sweep(sweep: Sweep, output: str | Path, progress: bool = True) -> list[T
     """Every model on every task; returns one TaskRun per model and task (see `summary`)."""
     output = Path(output)
     fingerprint = dataset_fingerprint(sweep.dataset)
-    unknown = [task for task in sweep.tasks if task not in task_specs(str(sweep.dataset))]
-    if unknown:
-        raise SpineBenchError(f"unknown task(s) {unknown}; expected some of {sorted(task_specs(str(sweep.dataset)))}")
     check_keys(sweep)
     cache = ResponseCache(output / "responses.sqlite")
     results: list[TaskRun] = []
@@ -266,8 +298,7 @@ def run_sweep(sweep: Sweep, output: str | Path, progress: bool = True) -> list[T
                 continue
             try:
                 with answerer_for(entry, sweep, output) as answer:
-                    for task in sweep.tasks:
-                        results.append(run_task(entry, task, answer, sweep, cache, fingerprint, output, progress))
+                    results += run_model(entry, answer, sweep, cache, fingerprint, output, progress)
             except SpineBenchError as exc:  # its server never answered: every question of it failed, the sweep goes on
                 print(f"spinebench sweep: {entry.name}: {exc}", file=sys.stderr)
                 done = {run.task for run in results if run.model == entry.name}

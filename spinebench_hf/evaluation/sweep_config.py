@@ -25,10 +25,9 @@ from pathlib import Path
 import yaml
 
 from ..errors import SpineBenchError
+from ..metrics import TASK_PREFIX, TASKS
 from ..settings import GENERATION_SIZE
 
-TASK_PREFIX = "spinebench:"
-DEFAULT_CONCURRENCY = 32  # requests in flight: a vLLM server batches them; hosted APIs usually want fewer
 BASELINES = {"random": "random_baseline", "healthy": "healthy_baseline", "nearest-neighbour": "nearest_neighbour"}
 # backend -> (required keys, optional keys) besides name and backend
 BACKENDS = {
@@ -148,8 +147,8 @@ def load_sweep(path: str | Path) -> Sweep:
     if not isinstance(tasks, list) or not tasks:
         fail(["tasks"], "expected a list of task names such as spinebench:diagnosis")
     for index, task in enumerate(tasks):
-        if not isinstance(task, str) or not task.split("|")[0].startswith(TASK_PREFIX):
-            fail(["tasks", index], f"{task!r} is not a spinebench task (spinebench:diagnosis, ...)")
+        if not isinstance(task, str) or task.split("|")[0] not in TASKS:
+            fail(["tasks", index], f"{task!r} is not a spinebench task: expected one of {', '.join(TASKS)}")
     generation = data.get("generation") or {}
     if not isinstance(generation, dict) or set(generation) - {"max_new_tokens", "temperature"}:
         fail(["generation"], "expected {max_new_tokens: N, temperature: T}")

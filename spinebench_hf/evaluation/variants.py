@@ -13,9 +13,8 @@ import json
 from pathlib import Path
 
 import datasets
-from PIL import Image
 
-from ..errors import SpineBenchError
+from ..dataset_files import circular_folder, dataset_fingerprint
 from ..prompts import LETTERS
 from ..schema import ROTATION, features
 
@@ -32,19 +31,6 @@ def rotate(row: dict, k: int) -> dict:
         "answer": sorted(moved[letter] for letter in row["answer"]),
         "option_similarity": [similarity[old] for old in order] if similarity else similarity,
     }
-
-
-def circular_folder(data: str | Path) -> Path:
-    return Path(str(Path(data).resolve()) + "-circular")
-
-
-def dataset_fingerprint(data: str | Path) -> str:
-    """The fingerprint a build (build_report.json) or an imported release (import_report.json) recorded."""
-    for name in ("build_report.json", "import_report.json"):
-        path = Path(data) / name
-        if path.is_file():
-            return json.loads(path.read_text())["fingerprint"]
-    raise SpineBenchError(f"{data}: not a SpineBench dataset folder (no build_report.json or import_report.json)")
 
 
 def write_rotations(data: str | Path) -> Path:
@@ -71,5 +57,3 @@ def write_rotations(data: str | Path) -> Path:
     return target
 
 
-def blank_like(image: Image.Image) -> Image.Image:
-    return Image.new("RGB", image.size, (128, 128, 128))

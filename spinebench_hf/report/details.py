@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..dataset_files import images_by_id
 from ..errors import SpineBenchError
 from ..labels import CLASS_NAMES
 from ..metrics import SCORE_NAMES
@@ -111,13 +112,13 @@ def lmms_rows(path: Path) -> list[dict]:
     return rows
 
 
-def read_details(paths: list[str | Path], *, images: bool = False) -> pd.DataFrame:
+def read_details(paths: list[str | Path]) -> pd.DataFrame:
     """One row per (model, sample): the item's fields, the reply, extracted letters, extraction stage and every
-    score; with `images`, the image bytes as the details saved them (lighteval only)."""
+    score (images: `case_images`, for the few questions shown)."""
     rows = []
     for path in details_files(paths):
         if path.suffix == ".jsonl":
-            rows += [row | ({"image": None} if images else {}) for row in lmms_rows(path)]
+            rows += lmms_rows(path)
             continue
         model = model_name(path)
         for _, detail in read_parquet(path).iterrows():
@@ -142,8 +143,6 @@ def read_details(paths: list[str | Path], *, images: bool = False) -> pd.DataFra
                 "stage": specific.get("extraction_stage", "none"),
                 **{score: float(metric[score]) for score in SCORE_NAMES if metric.get(score) is not None},
             }
-            if images:
-                row["image"] = first_image_bytes(doc.get("images"))
             rows.append(row)
     frame = pd.DataFrame(rows)
     # every score a column, even where no question has it (a model whose every request failed has none)
@@ -151,16 +150,26 @@ def read_details(paths: list[str | Path], *, images: bool = False) -> pd.DataFra
 
 
 def case_images(paths: list[str | Path], ids: set[str]) -> dict[str, bytes]:
-    """The image of each question in `ids`, from whichever details saved it (lighteval's do; sweeps and lmms-eval
-    logs do not), one file at a time."""
+    """The image of each question in `ids`: from whichever details saved it (lighteval's do), else from the dataset
+    folder a sweep's details name (a sweep does not copy its images); lmms-eval logs carry neither."""
     found: dict[str, bytes] = {}
+    in_datasets: dict[tuple[str, str, str], set[str]] = {}
     for path in details_files(paths):
         if path.suffix != ".parquet" or ids <= set(found):
             continue
         for doc in read_parquet(path, columns=["doc"])["doc"]:
-            item = doc["specific"]["id"]
-            if item in ids and item not in found and (image := first_image_bytes(doc.get("images"))):
+            fields = doc["specific"]
+            item = fields["id"]
+            if item not in ids or item in found:
+                continue
+            if image := first_image_bytes(doc.get("images")):
                 found[item] = image
+            elif fields.get("dataset"):
+                in_datasets.setdefault((fields["dataset"], fields["config"], fields["split"]), set()).add(item)
+    for (folder, config, split), wanted in sorted(in_datasets.items()):
+        wanted -= set(found)
+        if wanted and Path(folder).is_dir():  # a dataset moved or deleted since the sweep: no image, not an error
+            found |= images_by_id(folder, config, split, wanted)
     return found
 
 

@@ -56,7 +56,7 @@ def rating_rows(details: pd.DataFrame) -> pd.DataFrame:
         "model": rows.model, "task": rows.task, "id": rows.id, "question": rows.question,
         "options": rows.options.map(render_options),
         "correct": [", ".join(o[LETTERS.index(a)] for a in answer) for o, answer in zip(rows.options, rows.answer)],
-        "reply": rows.reply, "image": rows.image,
+        "reply": rows.reply,
     }).reset_index(drop=True)
 
 

@@ -1,23 +1,39 @@
-"""One reader per source archive, all with the `SourceReader` interface."""
+"""One reader per source archive, all with the `SourceReader` interface; `catalog` describes them without them.
+
+The readers (and pydicom, pandas) load on first use of READERS, open_source or a reader class, not on import of this
+package: the command line lists the sources from the catalog alone.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 
-from .base import SourceReader
-from .buu import BuuReader
-from .csxa import CsxaReader
-from .rsna import RsnaReader
-from .vindr import VindrReader
+from .catalog import CATALOG
 
-READERS: dict[str, type[SourceReader]] = {r.name: r for r in (BuuReader, CsxaReader, RsnaReader, VindrReader)}
+_READER_CLASSES = {"BuuReader": ".buu", "CsxaReader": ".csxa", "RsnaReader": ".rsna", "VindrReader": ".vindr"}
 
 
-def open_source(name: str, path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None) -> SourceReader:
+def __getattr__(name: str):
+    if name in _READER_CLASSES:
+        return getattr(importlib.import_module(_READER_CLASSES[name], __name__), name)
+    if name == "READERS":
+        readers = {reader.name: reader for reader in (__getattr__(cls) for cls in _READER_CLASSES)}
+        globals()["READERS"] = readers
+        return readers
+    if name == "SourceReader":
+        from .base import SourceReader
+
+        return SourceReader
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def open_source(name: str, path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None):
     """The reader of source `name` over `path` (folder or archive); fails at once if `path` is not that source."""
-    if name not in READERS:
-        raise ValueError(f"unknown source {name!r}; expected one of {sorted(READERS)}")
-    return READERS[name](path, cache_dir=cache_dir)
+    readers = __getattr__("READERS")
+    if name not in readers:
+        raise ValueError(f"unknown source {name!r}; expected one of {sorted(readers)}")
+    return readers[name](path, cache_dir=cache_dir)
 
 
-__all__ = ["READERS", "SourceReader", "open_source", "BuuReader", "CsxaReader", "RsnaReader", "VindrReader"]
+__all__ = ["CATALOG", "READERS", "SourceReader", "open_source", "BuuReader", "CsxaReader", "RsnaReader", "VindrReader"]

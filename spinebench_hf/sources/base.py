@@ -11,6 +11,7 @@ from typing import ClassVar, TypeVar
 import pandas as pd
 
 from ..errors import SourceFormatError
+from .catalog import CATALOG
 from .archive import MEMBER_READ_ERRORS, SourceTree, find_prefixes, open_tree
 from .records import ORPHAN_ANNOTATION, ORPHAN_IMAGE, UNSAFE_MEMBER, ImageRef, LevelFinding, Record, Skip
 
@@ -31,6 +32,16 @@ class SourceReader(ABC):
     citation: ClassVar[str]
     redistributable: ClassVar[bool]  # may derived images be published (sources.md §5)?
     layout: ClassVar[str]  # the expected layout, shown when a path is not this source
+
+    def __init_subclass__(cls, **kwargs):
+        """A reader sets `name`; its title, homepage, licence, citation and redistributability come from the
+        catalog (one place, readable without importing any reader)."""
+        super().__init_subclass__(**kwargs)
+        info = CATALOG.get(getattr(cls, "name", ""))
+        if info is None:  # a reader not (yet) in the catalog sets these itself
+            return
+        cls.title, cls.homepage, cls.licence = info.title, info.homepage, info.licence
+        cls.citation, cls.redistributable = info.citation, info.redistributable
 
     def __init__(self, path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None):
         self.tree: SourceTree = open_tree(path, cache_dir)

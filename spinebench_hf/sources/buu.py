@@ -61,15 +61,7 @@ def parse_endplates(raw: bytes, expected_rows: int) -> list[int]:
 
 
 class BuuReader(SourceReader):
-    name = "buu"
-    title = "BUU-LSPINE"
-    homepage = "https://services.informatics.buu.ac.th/spine/"
-    licence = "Burapha University end-user licence agreement; redistribution not granted"
-    citation = (
-        "Klinwichit et al. BUU-LSPINE: A Thai Open Lumbar Spine Dataset for Spondylolisthesis Detection. "
-        "Applied Sciences. 2023;13(15):8646. doi:10.3390/app13158646"
-    )
-    redistributable = False
+    name = "buu"  # title, homepage, licence, citation: catalog.CATALOG["buu"]
     layout = (
         "  AP/NNNN-S-AAAY0.jpg + AP/NNNN-S-AAAY0.csv   (one headerless x1,y1,x2,y2,label CSV per image)\n"
         "  LA/NNNN-S-AAAY1.jpg + LA/NNNN-S-AAAY1.csv\n"

@@ -58,15 +58,7 @@ def landmark_problem(raw: bytes) -> tuple[str, str] | None:
 
 
 class CsxaReader(SourceReader):
-    name = "csxa"
-    title = "CSXA (Cervical Spine X-ray Atlas)"
-    homepage = "https://doi.org/10.57760/sciencedb.15391"
-    licence = "open access (Science Data Bank; check the licence line there before publishing)"
-    citation = (
-        "Ran Y, et al. A high-quality dataset featuring classified and annotated cervical spine X-ray atlas. "
-        "Scientific Data. 2024. doi:10.1038/s41597-024-03383-0. Data: CSXA V3.0, doi:10.57760/sciencedb.15391"
-    )
-    redistributable = True
+    name = "csxa"  # title, homepage, licence, citation: catalog.CATALOG["csxa"]
     layout = (
         "  datasets.xlsx                      (Sheet1, header on row 2: Number, Curvature: 1.Lordotic, ...)\n"
         "  datasets-PNG/NNNNNNN.png           (or datasets-PNG.zip as downloaded)\n"

@@ -75,15 +75,7 @@ class Slice:
 
 
 class RsnaReader(SourceReader):
-    name = "rsna"
-    title = "RSNA 2024 Lumbar Spine Degenerative Classification"
-    homepage = "https://www.kaggle.com/competitions/rsna-2024-lumbar-spine-degenerative-classification"
-    licence = "Kaggle competition rules; non-commercial use; redistribution terms unknown"
-    citation = (
-        "RSNA 2024 Lumbar Spine Degenerative Classification, Kaggle competition, 2024; dataset paper: The RSNA "
-        "Lumbar Degenerative Imaging Spine Classification (LumbarDISC) Dataset"
-    )
-    redistributable = False
+    name = "rsna"  # title, homepage, licence, citation: catalog.CATALOG["rsna"]
     layout = (
         "  train.csv, train_label_coordinates.csv, train_series_descriptions.csv\n"
         "  train_images/<study_id>/<series_id>/<instance_number>.dcm"

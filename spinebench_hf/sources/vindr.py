@@ -34,15 +34,7 @@ KNOWN = sorted([*LESIONS, *DROPPED])
 
 
 class VindrReader(SourceReader):
-    name = "vindr"
-    title = "VinDr-SpineXR"
-    homepage = "https://physionet.org/content/vindr-spinexr/1.0.0/"
-    licence = "PhysioNet Restricted Health Data License 1.5.0 (signed data use agreement); no sharing"
-    citation = (
-        "Nguyen HT, et al. VinDr-SpineXR: A deep learning framework for spinal lesions detection and "
-        "classification from radiographs. MICCAI 2021. Data: PhysioNet, doi:10.13026/q45h-5h59"
-    )
-    redistributable = False
+    name = "vindr"  # title, homepage, licence, citation: catalog.CATALOG["vindr"]
     layout = (
         "  annotations/train.csv, annotations/test.csv   (study_id, series_id, image_id, rad_id, lesion_type, xmin..)\n"
         "  train_images/<image_id>.dicom, test_images/<image_id>.dicom\n"

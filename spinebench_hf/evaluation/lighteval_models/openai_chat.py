@@ -1,3 +1,3 @@
 """Any OpenAI-compatible chat server: `lighteval custom MODEL $(spinebench model-file openai_chat) TASKS` (see spinebench_hf/evaluation/openai_chat.py)."""
 
-from spinebench_hf.evaluation.openai_chat import OpenAIChatModel  # noqa: F401  (the one LightevalModel class lighteval loads)
+from spinebench_hf.evaluation.backends import OpenAIChatModel  # noqa: F401  (the one LightevalModel class lighteval loads)

@@ -15,8 +15,7 @@ scored by the same metrics: diagnosis `acc`; localization `acc` (exact set), `pr
 import datasets
 import evaluate
 
-from spinebench_hf.metrics import format_compliance, score_diagnosis, score_localization
-from spinebench_hf.parsing import extract_answer
+from spinebench_hf.metrics import score_reply
 
 _CITATION = """@inproceedings{zhang2025spinebench,
   title = {SpineBench: Benchmarking Multimodal LLMs for Spinal Pathology Analysis},
@@ -25,16 +24,6 @@ _CITATION = """@inproceedings{zhang2025spinebench,
   year = {2025}
 }"""
 TASKS = ("diagnosis", "localization")
-
-
-def score_reply(reply: str, answer: list, options: list, task: str) -> dict:
-    """One reply's scores, as the lighteval task computes them without a judge."""
-    extraction = extract_answer(reply, list(options))
-    if task == "diagnosis":
-        scores = {"acc": score_diagnosis(extraction.letters, answer)}
-    else:
-        scores = score_localization(extraction.letters, answer)
-    return scores | {"format_compliance": format_compliance(extraction.stage)}
 
 
 class SpineBench(evaluate.Metric):
@@ -53,7 +42,8 @@ class SpineBench(evaluate.Metric):
     def _compute(self, predictions, references, task: str = "diagnosis"):
         if task not in TASKS:
             raise ValueError(f"task {task!r}: expected one of {TASKS}")
-        scores = [score_reply(reply, ref["answer"], ref["options"], task) for reply, ref in zip(predictions, references)]
+        scores = [score_reply(reply, task, ref["options"], ref["answer"]).rule_scores(task)
+                  for reply, ref in zip(predictions, references)]
         if not scores:
             return {}
         return {name: sum(s[name] for s in scores) / len(scores) for name in scores[0]}
