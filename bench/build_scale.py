@@ -32,7 +32,7 @@ def one_build(samples: Path, output: Path, cache: Path, num_proc: int) -> dict:
     sys.path.insert(0, str(BENCH.parent / "tests"))
     from tiny_clip import register_tiny_model
 
-    import spinebench_hf.build.pipeline as build_module
+    import spinebench_hf.construction.pipeline as build_module
     from spinebench_hf.cli import main as spinebench
 
     stage_s = time_stages(build_module)
@@ -52,7 +52,7 @@ def one_build(samples: Path, output: Path, cache: Path, num_proc: int) -> dict:
             "images": sum(source["images"] for source in report["sources"].values()), "questions": report["questions"]}
 
 
-# label in the results -> the stage function in spinebench_hf/build/pipeline.py
+# label in the results -> the stage function in spinebench_hf/construction/pipeline.py
 STAGES = {"collect": "read_all", "standardize_all": "standardize_all", "embed_all": "embed_all",
           "make_items": "make_items", "write_dataset": "write_dataset"}
 

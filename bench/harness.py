@@ -31,7 +31,7 @@ import tiny_vlm  # noqa: E402
 os.environ.pop("SPINEBENCH_JUDGE", None)  # the rules only: a judge is a model call, not harness overhead
 from lighteval.models.model_output import ModelResponse  # noqa: E402
 
-from spinebench_hf.build.questions import DIAGNOSIS_QUESTIONS, LOCALIZATION_QUESTIONS  # noqa: E402
+from spinebench_hf.construction.questions import DIAGNOSIS_QUESTIONS, LOCALIZATION_QUESTIONS  # noqa: E402
 from spinebench_hf.evaluation.lighteval_task import SpineBenchScore, spinebench_doc  # noqa: E402
 from spinebench_hf.parsing import extract_answer, parse_final_options  # noqa: E402
 

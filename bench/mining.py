@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import record, seconds, table, verdict  # noqa: E402
 
-from spinebench_hf.build.pipeline import make_items  # noqa: E402
+from spinebench_hf.construction.pipeline import make_items  # noqa: E402
 from spinebench_hf.embedding.mining import disease_similarity, rank_distractors, sample_library  # noqa: E402
 from spinebench_hf.labels import DISEASES, HEALTHY, LEVELS  # noqa: E402
 from spinebench_hf.sources.records import LevelFinding, Record  # noqa: E402

@@ -29,7 +29,7 @@ GROWTH_GOAL = 0.10  # peak memory may grow by at most 10% from 8k to 64k records
 
 def one_import(release: Path, output: Path) -> dict:
     """Run in the child process: the import, timed, with its own peak memory."""
-    import spinebench_hf.build.release_import as importer
+    import spinebench_hf.construction.release_import as importer
     from spinebench_hf.cli import main as spinebench
 
     read_phase = {}

@@ -34,7 +34,7 @@ from pydicom.pixels import apply_modality_lut, apply_voi_lut
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import record, side_by_side, table, verdict  # noqa: E402
 
-from spinebench_hf.build.standardize import standardize_records  # noqa: E402
+from spinebench_hf.construction.standardize import standardize_records  # noqa: E402
 from spinebench_hf.imaging import DEFAULT_MAX_SIDE, encode_png  # noqa: E402
 from spinebench_hf.sources.archive import FolderTree  # noqa: E402
 from spinebench_hf.sources.records import ImageRef, Record  # noqa: E402

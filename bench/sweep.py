@@ -40,7 +40,7 @@ LEVELS = ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
 
 def write_dataset(folder: Path) -> None:
     """A dataset folder of the Sub's size: every question on one tiny image, all of them in `sub`."""
-    from spinebench_hf.build.dataset_folder import DatasetWriter, files_and_fingerprint
+    from spinebench_hf.construction.dataset_folder import DatasetWriter, files_and_fingerprint
 
     image = folder.parent / "image.png"
     buffer = io.BytesIO()

@@ -100,7 +100,7 @@ def cmd_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     report = scan(given_sources(args, parser), cache_dir=args.cache_dir)
     if args.decode:  # the build's own standardization stage: a later build finds these images cached
-        from .build.standardize import standardize_all
+        from .construction.standardize import standardize_all
 
         images = (Path(args.cache_dir) if args.cache_dir else cache_dir()) / "images"
         standardize_all(report, images, args.max_side, args.num_proc, progress=True)
@@ -121,7 +121,7 @@ def cmd_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .build.pipeline import BuildOptions, build
+    from .construction.pipeline import BuildOptions, build
 
     options = BuildOptions(
         sources=given_sources(args, parser), output=Path(args.output), seed=args.seed, encoder=args.encoder,
@@ -141,7 +141,7 @@ def cmd_build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_import_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .build.release_import import REPORT, import_release
+    from .construction.release_import import REPORT, import_release
 
     report = import_release(args.path, args.output)
     for config, splits in report["splits"].items():
@@ -184,7 +184,7 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_push(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .build.push import push
+    from .construction.push import push
 
     print(push(args.folder, args.repo_id, public=args.public, allow_restricted_sources=args.allow_restricted_sources))
     return 0

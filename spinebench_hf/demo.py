@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .build.pipeline import BuildOptions, build
+from .construction.pipeline import BuildOptions, build
 from .errors import SpineBenchError
 from .evaluation.lighteval_models import model_file
 from .report.details import case_images, scored_questions

@@ -31,14 +31,17 @@ import logging
 import os
 import re
 import struct
+import traceback
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import pydicom
+from pydicom import uid
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
@@ -56,12 +59,25 @@ Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 _MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
 _COLOUR = ("RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT")  # pydicom's decoders return these as RGB
 _RASTER_FORMATS = ("JPEG", "PNG")
-# What pydicom, its codecs, Pillow and numpy raise on malformed input (found by the property tests).
+# What pydicom, its codecs, Pillow and numpy raise on malformed input by design (found by the property tests) ...
 _DECODE_ERRORS = (
-    InvalidDicomError, BytesLengthException, OSError, EOFError, ValueError, TypeError, KeyError, IndexError,
-    AttributeError, struct.error, OverflowError, NotImplementedError, RuntimeError, SyntaxError,
-    Image.DecompressionBombError,
+    InvalidDicomError, BytesLengthException, OSError, EOFError, ValueError, struct.error, OverflowError,
+    NotImplementedError, RuntimeError, SyntaxError, Image.DecompressionBombError,
 )  # fmt: skip
+# ... and what they also raise on some malformed files, but only counts as the file's fault when raised inside them:
+# the same error raised by a line of this package is a bug of ours, never a skipped image.
+_DECODER_BUGS = (TypeError, KeyError, IndexError, AttributeError)
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
+def decode_failure(exc: BaseException) -> bool:
+    """Whether `exc` is a decoder's verdict on a malformed file (an ImageError, then), not a bug of this package."""
+    if isinstance(exc, _DECODE_ERRORS):
+        return True
+    if not isinstance(exc, _DECODER_BUGS):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and not str(Path(frames[-1].filename).resolve()).startswith(_PACKAGE)
 
 
 @dataclass(frozen=True)
@@ -115,7 +131,9 @@ def load_raster(
         raise ImageError(name, "not a JPEG or PNG image") from exc
     except Image.DecompressionBombError as exc:
         raise ImageError(name, f"image is too large for Pillow's decompression-bomb guard: {exc}") from exc
-    except _DECODE_ERRORS as exc:
+    except Exception as exc:
+        if not decode_failure(exc):
+            raise
         raise ImageError(name, f"truncated or corrupt image: {_why(exc)}") from exc
     return StandardImage(_finish(_raster_to_8bit(image, name), max_side))
 
@@ -130,7 +148,9 @@ def check_decodes(data: bytes, name: str, max_pixels: int = MAX_PIXELS) -> None:
         raise ImageError(name, f"not an image file ({len(data)} bytes)") from exc
     except Image.DecompressionBombError as exc:
         raise ImageError(name, f"image is too large for Pillow's decompression-bomb guard: {exc}") from exc
-    except _DECODE_ERRORS as exc:
+    except Exception as exc:
+        if not decode_failure(exc):
+            raise
         raise ImageError(name, f"truncated or corrupt image: {_why(exc)}") from exc
 
 
@@ -211,7 +231,9 @@ def _read_dataset(raw: bytes, name: str) -> Dataset:
         if "DICM" not in str(exc):
             raise ImageError(name, f"corrupt DICOM: {_why(exc)}") from exc
         raise ImageError(name, "not a DICOM file (no 'DICM' marker after the 128-byte preamble)") from exc
-    except _DECODE_ERRORS as exc:
+    except Exception as exc:
+        if not decode_failure(exc):
+            raise
         raise ImageError(name, f"truncated or corrupt DICOM: {_why(exc)}") from exc
 
 
@@ -267,7 +289,7 @@ def _decode(ds: Dataset, name: str, notes: list[str]) -> np.ndarray:
         return arr
 
 
-_JPEG2000 = ("1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91")  # JPEG 2000 Lossless, JPEG 2000
+_JPEG2000 = (uid.JPEG2000Lossless, uid.JPEG2000)
 _SOC_SIZ = b"\xff\x4f\xff\x51"  # a codestream starts: start of codestream, then the image and tile size segment
 
 
@@ -314,7 +336,9 @@ def _decode_reduced(ds: Dataset, name: str, notes: list[str], max_side: int) -> 
             if not image.mode.startswith("I;16"):
                 return None
             arr = np.asarray(image) >> (16 - found[1])  # Pillow scales samples to 16 bits by bit replication
-    except _DECODE_ERRORS:
+    except Exception as exc:
+        if not decode_failure(exc):
+            raise
         return None  # the full decode tries, and names the problem if there is one
     stored = ds.get("BitsStored")
     if not isinstance(stored, int) or not 0 < stored <= 16 or int(arr.max()) >= 1 << stored:
@@ -334,7 +358,9 @@ def _mono_to_uint8(arr: np.ndarray, ds: Dataset, name: str, notes: list[str], in
         modality = apply_modality_lut(arr, ds)
     try:
         voi = apply_voi_lut(modality, ds)
-    except _DECODE_ERRORS as exc:
+    except Exception as exc:
+        if not decode_failure(exc):
+            raise
         notes.append(f"VOI LUT failed ({_why(exc)}); used min-max scaling")
         voi = modality
     return _scale_to_uint8(voi, name, invert)
@@ -390,10 +416,10 @@ def _failure(name: str, prefix: str) -> Iterator[None]:
     """Turn a foreign library's exception into ImageError(name, "prefix: detail")."""
     try:
         yield
-    except _DECODE_ERRORS as exc:
-        raise ImageError(name, f"{prefix}: {_why(exc)}") from exc
     except BaseException as exc:
         # Rust codecs (pylibjpeg-rle) panic on some corrupt data; PyO3 raises that as a BaseException subclass.
+        if decode_failure(exc):
+            raise ImageError(name, f"{prefix}: {_why(exc)}") from exc
         if type(exc).__name__ != "PanicException":
             raise
         raise ImageError(name, f"{prefix}: the decoder crashed ({_why(exc)})") from exc

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import datasets
 
 CONFIGS = ("diagnosis", "localization")
-SPLITS = ("full", "sub", "train")  # train: full minus everything that leaks into sub (build/train_split.py)
+SPLITS = ("full", "sub", "train")  # train: full minus everything that leaks into sub (construction/train_split.py)
 EVALUATION_SPLITS = ("full", "sub")  # what the evaluation tasks ask; never train
 SUB_SIZES = {"diagnosis": 1758, "localization": 1000}  # the paper's SpineBench-Sub, questions per config
 SOURCE_NAMES = ("buu", "csxa", "rsna", "vindr", "unknown")  # the `source` ClassLabel; append only

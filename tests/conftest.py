@@ -165,7 +165,7 @@ def built(tmp_path_factory) -> Path:
     random-weight encoder) and `cache/`."""
     root = tmp_path_factory.mktemp("built")
     sources = {k: str(v) for k, v in write_samples(root / "archives", per_source=8).items()}
-    from spinebench_hf.build.pipeline import BuildOptions, build
+    from spinebench_hf.construction.pipeline import BuildOptions, build
 
     with pytest.warns(UserWarning):
         build(BuildOptions(sources=sources, output=root / "data", encoder=register_tiny_model(),

@@ -7,13 +7,13 @@ import pytest
 from conftest import ROOT, run_python
 
 PACKAGE = ROOT / "spinebench_hf"
-STAGES = ("sources", "embedding", "build", "evaluation", "report")
+STAGES = ("sources", "embedding", "construction", "evaluation", "report")
 # stage -> the stages it must never import
 FORBIDDEN = {
-    "evaluation": {"sources", "build", "report"},
-    "report": {"sources", "build", "evaluation"},
-    "embedding": {"sources", "build", "evaluation", "report"},
-    "sources": {"embedding", "build", "evaluation", "report"},
+    "evaluation": {"sources", "construction", "report"},
+    "report": {"sources", "construction", "evaluation"},
+    "embedding": {"sources", "construction", "evaluation", "report"},
+    "sources": {"embedding", "construction", "evaluation", "report"},
 }
 CORE = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__", "cli", "demo", "builder"}
 
@@ -41,7 +41,7 @@ def stage_of(module: str) -> str | None:
 def test_the_tree_shows_the_stages():
     assert {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()} == set(STAGES)
     assert CORE == {"dataset_files", "errors", "imaging", "labels", "metrics", "parsing", "prompts", "schema", "seeding",
-                    "settings"}
+                    "settings", "sqlite_store"}
 
 
 @pytest.mark.parametrize("stage", sorted(FORBIDDEN))
@@ -64,17 +64,17 @@ def test_the_checker_sees_a_crossing(tmp_path):
     """Relative imports are resolved, inside functions too: a report module importing the build is caught."""
     path = tmp_path / "report" / "x.py"
     path.parent.mkdir()
-    path.write_text("from . import plots\n\ndef f():\n    from ..build.pipeline import build\n")
+    path.write_text("from . import plots\n\ndef f():\n    from ..construction.pipeline import build\n")
     modules = imported_modules(path, tmp_path)
-    assert {"spinebench_hf.report.plots", "spinebench_hf.build.pipeline"} <= modules
-    assert {stage_of(m) for m in modules} & FORBIDDEN["report"] == {"build"}
+    assert {"spinebench_hf.report.plots", "spinebench_hf.construction.pipeline"} <= modules
+    assert {stage_of(m) for m in modules} & FORBIDDEN["report"] == {"construction"}
 
 
 @pytest.mark.slow
 def test_the_task_file_loads_no_reader_no_build_no_pydicom():
     code = ("import runpy, sys; runpy.run_path('tasks/spinebench.py'); "
             "print(sorted(m for m in sys.modules if m == 'pydicom' or m.startswith(('spinebench_hf.sources', "
-            "'spinebench_hf.build', 'spinebench_hf.embedding', 'open_clip'))))")
+            "'spinebench_hf.construction', 'spinebench_hf.embedding', 'open_clip'))))")
     result = run_python(code)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"

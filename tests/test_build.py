@@ -12,8 +12,8 @@ import pytest
 from conftest import assert_one_truth_per_image
 from tiny_clip import register_tiny_model
 
-from spinebench_hf.build.pipeline import BuildOptions, build
-from spinebench_hf.build.subset import SUB_SIZES, balanced_quotas
+from spinebench_hf.construction.pipeline import BuildOptions, build
+from spinebench_hf.construction.subset import SUB_SIZES, balanced_quotas
 from spinebench_hf.embedding.encoder import ImageEncoder, embed
 from spinebench_hf.labels import CLASS_NAMES, DISEASES, HEALTHY, LEVELS
 from spinebench_hf.prompts import LETTERS

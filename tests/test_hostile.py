@@ -180,7 +180,7 @@ def test_a_full_disk_during_a_rebuild_keeps_the_previous_dataset(open_build, tmp
     output = tmp_path / "data"
     shutil.copytree(open_build[0] / "data", output)
     before = tree_state(output)
-    from spinebench_hf.build import card
+    from spinebench_hf.construction import card
 
     def full_disk(folder, *args, **kwargs):  # the parquet files are written; the card is not
         raise OSError(failure[0], failure[1], str(folder / "README.md"))
@@ -196,7 +196,7 @@ def test_ctrl_c_during_a_build_says_how_to_go_on(open_build, tmp_path, capsys, m
     output = tmp_path / "data"
     shutil.copytree(open_build[0] / "data", output)
     before = tree_state(output)
-    from spinebench_hf.build import pipeline
+    from spinebench_hf.construction import pipeline
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -566,3 +566,27 @@ def test_load_dicom_returns_rgb_or_raises_image_error(data):
 @given(st.binary(max_size=2000) | _mutations(_SMALL_PNG) | _mutations(_SMALL_JPEG))
 def test_load_raster_returns_rgb_or_raises_image_error(data):
     _rgb_or_image_error(load_raster, data)
+
+
+def test_a_bug_of_ours_is_raised_not_recorded_as_a_bad_image(monkeypatch):
+    """A TypeError from a line of this package is a bug and propagates; the same error from inside a decoder (any
+    code outside the package) is the file's fault and becomes an ImageError naming it."""
+    from spinebench_hf import imaging
+
+    buffer = io.BytesIO()
+    Image.new("L", (8, 8)).save(buffer, "PNG")
+
+    def decoder_check(*args):  # defined outside the package, as Pillow's code is
+        raise KeyError("a decoder's own error")
+
+    monkeypatch.setattr(imaging, "_check_pixels", decoder_check)
+    with pytest.raises(ImageError, match="x.png: truncated or corrupt image"):
+        imaging.load_raster(buffer.getvalue(), name="x.png")
+    try:
+        imaging.__dict__["_scale_to_uint8"](None, "x.png")  # a TypeError raised by a line of the package
+    except Exception as exc:  # noqa: BLE001
+        ours = exc
+    assert isinstance(ours, (TypeError, AttributeError)) and not imaging.decode_failure(ours)
+    monkeypatch.setattr(imaging, "_check_pixels", lambda *args: imaging._scale_to_uint8(None, "x.png"))
+    with pytest.raises((TypeError, AttributeError)):
+        imaging.load_raster(buffer.getvalue(), name="x.png")

@@ -187,7 +187,7 @@ def test_circular_and_image_blind_runs(setup):
 def test_the_authors_release_runs_unchanged_and_reports(setup, tmp_path):
     """An imported release through the same tasks on the tiny VLM, then the report: every question once, the
     clustered intervals by image (the release has no studies)."""
-    from spinebench_hf.build.release_import import import_release
+    from spinebench_hf.construction.release_import import import_release
     from spinebench_hf.report.details import scored_questions
     from spinebench_hf.report.tables import breakdown
     from spinebench_hf.sources.synthetic import write_release

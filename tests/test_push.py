@@ -8,8 +8,8 @@ import pytest
 from fake_hub import fake_hub
 from tiny_clip import register_tiny_model
 
-from spinebench_hf.build.pipeline import BuildOptions, build
-from spinebench_hf.build.push import PushRefused, push
+from spinebench_hf.construction.pipeline import BuildOptions, build
+from spinebench_hf.construction.push import PushRefused, push
 from spinebench_hf.cli import main
 from spinebench_hf.sources.synthetic import CsxaCase, VindrImage, write_csxa, write_vindr
 

@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
 
-from spinebench_hf.build.questions import (
+from spinebench_hf.construction.questions import (
     DIAGNOSIS_QUESTIONS,
     LETTERS,
     LOCALIZATION_QUESTIONS,
     diagnosis_item,
     localization_items,
 )
-from spinebench_hf.build.subset import balanced_quotas, select_sub, sub_group
+from spinebench_hf.construction.subset import balanced_quotas, select_sub, sub_group
 from spinebench_hf.labels import DISEASES, LEVELS
 from spinebench_hf.sources.records import ImageRef, LevelFinding, Record
 

@@ -6,8 +6,8 @@ import shutil
 import datasets
 import pytest
 
-from spinebench_hf.build.push import PushRefused, push
-from spinebench_hf.build.release_import import import_release
+from spinebench_hf.construction.push import PushRefused, push
+from spinebench_hf.construction.release_import import import_release
 from spinebench_hf.cli import main
 from spinebench_hf.labels import LEVELS
 from spinebench_hf.sources.release import ReleaseFormatError, options_in_text

@@ -10,8 +10,8 @@ import datasets
 import numpy as np
 import pytest
 
-from spinebench_hf.build.release_import import import_release
-from spinebench_hf.build.train_split import (
+from spinebench_hf.construction.release_import import import_release
+from spinebench_hf.construction.train_split import (
     IN_SUB, NEAR_DUPLICATE, SAME_IMAGE, SAME_PATIENT, SAME_STUDY, ImageFacts, near_duplicates, train_images)
 from spinebench_hf.prompts import build_prompt
 from spinebench_hf.sources.release import options_in_text, options_of
@@ -182,7 +182,7 @@ def test_a_build_has_a_leak_free_train_split(built, tmp_path, monkeypatch):
     """A build small enough that Sub would take everything, with the Sub sizes cut so that it does not."""
     from tiny_clip import register_tiny_model
 
-    from spinebench_hf.build import pipeline
+    from spinebench_hf.construction import pipeline
     from spinebench_hf.sources.synthetic import write_samples
 
     monkeypatch.setattr(pipeline, "SUB_SIZES", {"diagnosis": 12, "localization": 4})

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from conftest import FORMS, in_form, read_all
 
-from spinebench_hf.build.standardize import standardize_all
+from spinebench_hf.construction.standardize import standardize_all
 from spinebench_hf.errors import SourceFormatError
 from spinebench_hf.sources import VindrReader
 from spinebench_hf.sources.records import (

@@ -12,7 +12,6 @@ import hashlib
 import io
 import logging
 import os
-import sqlite3
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,7 @@ from open_clip.transform import PreprocessCfg, image_transform_v2
 from PIL import Image
 
 from ..errors import SpineBenchError
+from ..sqlite_store import Store
 
 log = logging.getLogger(__name__)
 
@@ -214,35 +214,32 @@ def first_line(error: BaseException) -> str:
 
 
 class EmbeddingCache:
-    """Vectors keyed by (encoder identity, image content digest) in one sqlite file; committed after each batch."""
+    """Vectors keyed by (encoder identity, image content digest) in one sqlite file (`sqlite_store.Store`); committed
+    after each batch."""
+
+    VERSION = 2  # 2: the shared store (one text key); a version-1 file is emptied and refilled
 
     def __init__(self, path: str | os.PathLike):
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path))
-        self._db.execute("CREATE TABLE IF NOT EXISTS embeddings (identity TEXT NOT NULL, digest TEXT NOT NULL, "
-                         "vector BLOB NOT NULL, PRIMARY KEY (identity, digest)) WITHOUT ROWID")
-        self._db.commit()
+        self.store = Store(path, "embeddings", {"vector": "BLOB NOT NULL"}, self.VERSION)
+
+    @staticmethod
+    def _key(identity: str, digest: str) -> str:
+        return f"{identity}\0{digest}"
 
     def get_many(self, identity: str, digests: list[str]) -> dict[str, np.ndarray]:
-        unique, found = list(dict.fromkeys(digests)), {}
-        for start in range(0, len(unique), 500):  # stay under sqlite's limit on query parameters
-            chunk = unique[start:start + 500]
-            rows = self._db.execute("SELECT digest, vector FROM embeddings WHERE identity = ? AND digest IN "
-                                    f"({','.join('?' * len(chunk))})", [identity, *chunk])
-            found.update((digest, np.frombuffer(blob, dtype="<f4").astype(np.float32)) for digest, blob in rows)
-        return found
+        found = self.store.get_many([self._key(identity, digest) for digest in digests])
+        return {key.rsplit("\0", 1)[1]: np.frombuffer(blob, dtype="<f4").astype(np.float32)
+                for key, (blob,) in found.items()}
 
     def put_many(self, identity: str, vectors: dict[str, np.ndarray]) -> None:
-        rows = [(identity, digest, np.asarray(vector, dtype="<f4").tobytes()) for digest, vector in vectors.items()]
-        self._db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows)
-        self._db.commit()
+        self.store.put_many((self._key(identity, digest), np.asarray(vector, dtype="<f4").tobytes())
+                            for digest, vector in vectors.items())
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
+        return len(self.store)
 
     def close(self) -> None:
-        self._db.close()
+        self.store.close()
 
 
 def content_digest(png_bytes: bytes) -> str:

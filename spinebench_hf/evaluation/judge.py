@@ -15,12 +15,12 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..prompts import LETTERS, render_options
 from ..settings import cache_dir, judge_server, judge_spec
+from ..sqlite_store import Store
 
 PROMPT_VERSION = 1
 JUDGE_PROMPT = (
@@ -45,10 +45,8 @@ def read_verdict(text: str, n_options: int) -> tuple[str, ...] | None:
 class Judge:
     def __init__(self, name: str, ask: Callable[[str], str], cache_path: str | os.PathLike | None = None):
         self.name, self.ask = name, ask
-        path = Path(cache_path) if cache_path else cache_dir() / "judge.sqlite"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, check_same_thread=False)
-        self.db.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, raw TEXT)")
+        self.store = Store(Path(cache_path) if cache_path else cache_dir() / "judge.sqlite", "verdicts",
+                           {"raw": "TEXT"}, PROMPT_VERSION)
 
     def key(self, reply: str, options: Sequence[str]) -> str:
         return hashlib.sha256(json.dumps([PROMPT_VERSION, self.name, reply, list(options)]).encode()).hexdigest()
@@ -56,11 +54,10 @@ class Judge:
     def __call__(self, reply: str, options: Sequence[str]) -> tuple[tuple[str, ...] | None, str]:
         """(letters or None, the judge's raw output)."""
         key = self.key(reply, options)
-        row = self.db.execute("SELECT raw FROM verdicts WHERE key = ?", (key,)).fetchone()
+        row = self.store.get(key)
         raw = row[0] if row else self.ask(JUDGE_PROMPT.format(options=render_options(options), reply=reply))
         if not row:
-            self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?)", (key, raw))
-            self.db.commit()
+            self.store.put(key, raw)
         return read_verdict(raw, len(options)), raw
 
 

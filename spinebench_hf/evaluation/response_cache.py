@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from pathlib import Path
+
+from ..sqlite_store import Store
 
 
 def reply_key(fingerprint: str, item_id: str, model: str, generation: dict, prompt: str, image: bytes) -> str:
@@ -20,28 +21,19 @@ def reply_key(fingerprint: str, item_id: str, model: str, generation: dict, prom
 
 
 class ResponseCache:
-    """sqlite in WAL mode: each `put` is committed at once, so a killed sweep loses at most the request in flight."""
+    """Each `put` is committed at once (`sqlite_store.Store`), so a killed sweep loses at most the requests in flight."""
+
+    VERSION = 1
 
     def __init__(self, path: str | Path):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path))
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, model TEXT, item TEXT, reply TEXT,"
-                        " completion_tokens INTEGER)")
-        self.db.commit()
+        self.store = Store(path, "replies", {"model": "TEXT", "item": "TEXT", "reply": "TEXT",
+                                             "completion_tokens": "INTEGER"}, self.VERSION)
 
     def get_many(self, keys: list[str]) -> dict[str, tuple[str, int | None]]:
-        found = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            rows = self.db.execute(f"SELECT key, reply, completion_tokens FROM replies WHERE key IN ({','.join('?' * len(chunk))})",
-                                   chunk)
-            found.update({key: (reply, tokens) for key, reply, tokens in rows})
-        return found
+        return {key: (reply, tokens) for key, (_, _, reply, tokens) in self.store.get_many(keys).items()}
 
     def put(self, key: str, model: str, item: str, reply: str, completion_tokens: int | None) -> None:
-        self.db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?, ?)", (key, model, item, reply, completion_tokens))
-        self.db.commit()
+        self.store.put(key, model, item, reply, completion_tokens)
 
     def close(self) -> None:
-        self.db.close()
+        self.store.close()

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom import uid
 from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, RLELossless, generate_uid
 
 from ..labels import LEVELS
@@ -66,7 +67,8 @@ def encode(image: np.ndarray, fmt: str) -> bytes:
     return out.getvalue()
 
 
-SOP_CLASSES = {"CR": "1.2.840.10008.5.1.4.1.1.1", "DX": "1.2.840.10008.5.1.4.1.1.1.1", "MR": "1.2.840.10008.5.1.4.1.1.4"}
+SOP_CLASSES = {"CR": uid.ComputedRadiographyImageStorage, "DX": uid.DigitalXRayImageStorageForPresentation,
+               "MR": uid.MRImageStorage}
 COMPRESSION = {"rle": (RLELossless, {}), "jpeg2000": (JPEG2000Lossless, {"encoding_plugin": "pylibjpeg"})}
 
 
