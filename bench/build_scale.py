@@ -37,30 +37,57 @@ def one_build(samples: Path, output: Path, cache: Path, num_proc: int) -> dict:
 
     stage_s = time_stages(build_module)
 
-    sources = {"buu": "BUU-LSPINE_400.zip", "csxa": "CSXA", "rsna": "rsna-2024-lumbar-spine-degenerative-classification.zip",
-               "vindr": "vindr-spinexr-1.0.0.tar.gz"}
-    argv = ["build", "--output", str(output), "--cache-dir", str(cache), "--encoder", register_tiny_model(),
-            "--encoder-weights", "random", "--num-proc", str(num_proc)]
+    sources = {
+        "buu": "BUU-LSPINE_400.zip",
+        "csxa": "CSXA",
+        "rsna": "rsna-2024-lumbar-spine-degenerative-classification.zip",
+        "vindr": "vindr-spinexr-1.0.0.tar.gz",
+    }
+    argv = [
+        "build",
+        "--output",
+        str(output),
+        "--cache-dir",
+        str(cache),
+        "--encoder",
+        register_tiny_model(),
+        "--encoder-weights",
+        "random",
+        "--num-proc",
+        str(num_proc),
+    ]
     for name, file in sources.items():
         argv += [f"--{name}", str(samples / file)]
     start = time.perf_counter()
     code = spinebench(argv)
     wall = time.perf_counter() - start
     report = json.loads((output / "build_report.json").read_text())
-    return {"exit": code, "wall_s": wall, "stage_s": stage_s, "self_rss_mib": peak_rss_mib(),
-            "workers_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-            "images": sum(source["images"] for source in report["sources"].values()), "questions": report["questions"]}
+    return {
+        "exit": code,
+        "wall_s": wall,
+        "stage_s": stage_s,
+        "self_rss_mib": peak_rss_mib(),
+        "workers_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "images": sum(source["images"] for source in report["sources"].values()),
+        "questions": report["questions"],
+    }
 
 
 # label in the results -> the stage function in spinebench_hf/construction/pipeline.py
-STAGES = {"collect": "read_all", "standardize_all": "standardize_all", "embed_all": "embed_all",
-          "make_items": "make_items", "write_dataset": "write_dataset"}
+STAGES = {
+    "collect": "read_all",
+    "standardize_all": "standardize_all",
+    "embed_all": "embed_all",
+    "make_items": "make_items",
+    "write_dataset": "write_dataset",
+}
 
 
 def time_stages(module) -> dict[str, float]:
     """Wrap the build's stage functions (looked up by name in the pipeline) so that each records its seconds."""
     stage_s: dict[str, float] = {}
     for label, name in STAGES.items():
+
         def timed(*args, _stage=getattr(module, name), _name=label, **kwargs):
             start = time.perf_counter()
             result = _stage(*args, **kwargs)
@@ -101,24 +128,58 @@ def main() -> None:
     peak = lambda r: max(r["self_rss_mib"], r["workers_rss_mib"] if args.num_proc > 1 else 0)  # noqa: E731
     growth = peak(last) / peak(first) - 1
     slope = (peak(last) - peak(first)) / max(1, last["images"] - first["images"]) * 1000  # MiB per 1k images
-    rows = [[r["cold"]["images"], sum(r["cold"]["questions"].values()), r["cold"]["wall_s"], r["cold"]["wall_s"] / r["cold"]["images"] * 1e3,
-             r["warm"]["wall_s"], r["cold"]["self_rss_mib"], r["warm"]["self_rss_mib"]]
-            + ([r["cold"]["workers_rss_mib"]] if args.num_proc > 1 else []) for r in results]
-    body = (f"Synthetic archives of the four sources (zip, xlsx + two zips, zip, tar.gz), images {IMAGE_SIZE[1]}×"
-            f"{IMAGE_SIZE[0]}, tiny random encoder, --num-proc {args.num_proc}, cold cache then warm cache.\n\n"
-            + table(["images", "questions", "cold build (s)", "ms per image", "warm rebuild (s)", "peak RSS (MiB)",
-                     "warm peak RSS (MiB)"] + (["largest worker (MiB)"] if args.num_proc > 1 else []), rows)
-            + "\n\nStages of the largest cold build, ms per image: "
-            + ", ".join(f"{name} {last['stage_s'][name] / last['images'] * 1e3:.1f}" for name in STAGES)
-            + " (standardize_all and embed_all are small images and a tiny encoder here; (a) and (b) measure them "
-            + "at full size). Before this change the shards were written from the memory-mapped Arrow cache "
-            + "(`as_dataset().to_parquet()`), whose pages counted in the peak: it grew by about 240 MiB per 1,000 "
-            + "images; now datasets writes the parquet itself, batch by batch."
-            + f"\n\nGoal memory flat: {verdict(growth <= FLAT_GOAL)}: peak grows {growth:+.1%} from "
-            + f"{first['images']:,} to {last['images']:,} images ({slope:+.1f} MiB per 1,000 images).")
-    record("build_scale", "(e) Build time and peak memory by size", body,
-           {"results": results, "growth": growth, "mib_per_1k_images": slope, "goal": FLAT_GOAL,
-            "met": growth <= FLAT_GOAL, "image_size": IMAGE_SIZE}, ("datasets", "pyarrow", "torch"))
+    rows = [
+        [
+            r["cold"]["images"],
+            sum(r["cold"]["questions"].values()),
+            r["cold"]["wall_s"],
+            r["cold"]["wall_s"] / r["cold"]["images"] * 1e3,
+            r["warm"]["wall_s"],
+            r["cold"]["self_rss_mib"],
+            r["warm"]["self_rss_mib"],
+        ]
+        + ([r["cold"]["workers_rss_mib"]] if args.num_proc > 1 else [])
+        for r in results
+    ]
+    body = (
+        f"Synthetic archives of the four sources (zip, xlsx + two zips, zip, tar.gz), images {IMAGE_SIZE[1]}×"
+        f"{IMAGE_SIZE[0]}, tiny random encoder, --num-proc {args.num_proc}, cold cache then warm cache.\n\n"
+        + table(
+            [
+                "images",
+                "questions",
+                "cold build (s)",
+                "ms per image",
+                "warm rebuild (s)",
+                "peak RSS (MiB)",
+                "warm peak RSS (MiB)",
+            ]
+            + (["largest worker (MiB)"] if args.num_proc > 1 else []),
+            rows,
+        )
+        + "\n\nStages of the largest cold build, ms per image: "
+        + ", ".join(f"{name} {last['stage_s'][name] / last['images'] * 1e3:.1f}" for name in STAGES)
+        + " (standardize_all and embed_all are small images and a tiny encoder here; (a) and (b) measure them "
+        + "at full size). Before this change the shards were written from the memory-mapped Arrow cache "
+        + "(`as_dataset().to_parquet()`), whose pages counted in the peak: it grew by about 240 MiB per 1,000 "
+        + "images; now datasets writes the parquet itself, batch by batch."
+        + f"\n\nGoal memory flat: {verdict(growth <= FLAT_GOAL)}: peak grows {growth:+.1%} from "
+        + f"{first['images']:,} to {last['images']:,} images ({slope:+.1f} MiB per 1,000 images)."
+    )
+    record(
+        "build_scale",
+        "(e) Build time and peak memory by size",
+        body,
+        {
+            "results": results,
+            "growth": growth,
+            "mib_per_1k_images": slope,
+            "goal": FLAT_GOAL,
+            "met": growth <= FLAT_GOAL,
+            "image_size": IMAGE_SIZE,
+        },
+        ("datasets", "pyarrow", "torch"),
+    )
 
 
 if __name__ == "__main__":

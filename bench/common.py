@@ -89,16 +89,19 @@ def machine(*packages: str) -> str:
             gpu = torch.cuda.get_device_name(0)
     except ImportError:
         pass
-    return (f"{cpu_model()}, {cores} cores available, {memory_gib():.0f} GiB RAM, {gpu}; "
-            f"Python {platform.python_version()} on {platform.system()} {platform.release()}; "
-            f"{versions('spinebench-hf', 'numpy', *packages)}")
+    return (
+        f"{cpu_model()}, {cores} cores available, {memory_gib():.0f} GiB RAM, {gpu}; "
+        f"Python {platform.python_version()} on {platform.system()} {platform.release()}; "
+        f"{versions('spinebench-hf', 'numpy', *packages)}"
+    )
 
 
 def git_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "spinebench_hf"], cwd=BENCH.parent,
-                               capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "spinebench_hf"], cwd=BENCH.parent, capture_output=True, text=True
+        ).stdout.strip()
         return out.stdout.strip() + (" + uncommitted changes" if dirty else "")
     except OSError:
         return "unknown"
@@ -135,16 +138,19 @@ def record(name: str, title: str, body: str, data: dict, packages: tuple[str, ..
     """Replace the script's section of RESULTS.md and its JSON file; print the section."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     command = "python " + " ".join([os.path.relpath(sys.argv[0], BENCH.parent), *sys.argv[1:]])
-    section = (f"<!-- bench:{name} -->\n## {title}\n\n"
-               f"- Date: {stamp}; code: {git_commit()}\n- Machine: {machine(*packages)}\n- Command: `{command}`\n\n"
-               f"{body.strip()}\n<!-- /bench:{name} -->")
+    section = (
+        f"<!-- bench:{name} -->\n## {title}\n\n"
+        f"- Date: {stamp}; code: {git_commit()}\n- Machine: {machine(*packages)}\n- Command: `{command}`\n\n"
+        f"{body.strip()}\n<!-- /bench:{name} -->"
+    )
     text = RESULTS_MD.read_text() if RESULTS_MD.exists() else HEADER
     pattern = re.compile(rf"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", re.S)
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
     RESULTS_MD.write_text(_ordered(text))
     RESULTS_JSON.mkdir(exist_ok=True)
-    (RESULTS_JSON / f"{name}.json").write_text(json.dumps({"date": stamp, "machine": machine(*packages), **data},
-                                                          indent=1, sort_keys=True) + "\n")
+    (RESULTS_JSON / f"{name}.json").write_text(
+        json.dumps({"date": stamp, "machine": machine(*packages), **data}, indent=1, sort_keys=True) + "\n"
+    )
     print(section)
 
 
@@ -153,7 +159,9 @@ ORDER = ("standardize", "embedding", "mining", "harness", "build_scale", "projec
 
 def _ordered(text: str) -> str:
     """Keep the sections in order (a)…(g), whichever script ran last."""
-    sections = {m.group(2): m.group(1) for m in re.finditer(r"(<!-- bench:(\w+) -->.*?<!-- /bench:\2 -->)", text, re.S)}
+    sections = {
+        m.group(2): m.group(1) for m in re.finditer(r"(<!-- bench:(\w+) -->.*?<!-- /bench:\2 -->)", text, re.S)
+    }
     known = [sections[name] for name in ORDER if name in sections]
     others = [body for name, body in sections.items() if name not in ORDER]
     return HEADER + "\n" + "\n\n".join(known + others) + "\n"

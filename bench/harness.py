@@ -38,12 +38,22 @@ from spinebench_hf.parsing import extract_answer, parse_final_options  # noqa: E
 OVERHEAD_GOAL, PARSER_GOAL = 0.01, 100_000
 DIAGNOSIS_OPTIONS = ["Osteophytes", "Healthy", "Spondylolisthesis", "Disc space narrowing", "Foraminal stenosis"]
 LEVEL_OPTIONS = ["L3/L4", "L1/L2", "L5/S1", "L2/L3", "L4/L5"]
-REASONING = ("The lateral radiograph shows the lumbar column with preserved alignment of the posterior vertebral "
-             "line at most levels. There is marginal lipping at the anterior endplates and the disc heights look "
-             "reduced at the lower segments, while the foramina are partly obscured by the facet joints. ") * 3
-ENDINGS = ["My final option: [C]", "**My final option:** [A]", "My final options: [B, E]", "My final option: C",
-           "My Final Options: [A, C, D]", "The most likely answer is Spondylolisthesis.", "I cannot tell.",
-           "<think>Option A or C... My final option: [A]</think>\nMy final option: [C]", "Ｍｙ ｆｉｎａｌ ｏｐｔｉｏｎ：［Ｂ］"]
+REASONING = (
+    "The lateral radiograph shows the lumbar column with preserved alignment of the posterior vertebral "
+    "line at most levels. There is marginal lipping at the anterior endplates and the disc heights look "
+    "reduced at the lower segments, while the foramina are partly obscured by the facet joints. "
+) * 3
+ENDINGS = [
+    "My final option: [C]",
+    "**My final option:** [A]",
+    "My final options: [B, E]",
+    "My final option: C",
+    "My Final Options: [A, C, D]",
+    "The most likely answer is Spondylolisthesis.",
+    "I cannot tell.",
+    "<think>Option A or C... My final option: [A]</think>\nMy final option: [C]",
+    "Ｍｙ ｆｉｎａｌ ｏｐｔｉｏｎ：［Ｂ］",
+]
 
 
 def replies(count: int) -> list[str]:
@@ -54,15 +64,32 @@ def replies(count: int) -> list[str]:
 def rows() -> list[dict]:
     image = Image.new("RGB", (820, 1024), (90, 90, 90))
     common = dict(image=image, image_id="vindr/x", source="vindr", modality="X-ray", study_id="s", disease=3)
-    return [dict(common, id="vindr/x/diagnosis", task="diagnosis", question=DIAGNOSIS_QUESTIONS[0],
-                 options=DIAGNOSIS_OPTIONS, answer=["C"]),
-            dict(common, id="vindr/x/localization/spondylolisthesis", task="localization",
-                 question=LOCALIZATION_QUESTIONS[0], options=LEVEL_OPTIONS, answer=["C", "E"])]
+    return [
+        dict(
+            common,
+            id="vindr/x/diagnosis",
+            task="diagnosis",
+            question=DIAGNOSIS_QUESTIONS[0],
+            options=DIAGNOSIS_OPTIONS,
+            answer=["C"],
+        ),
+        dict(
+            common,
+            id="vindr/x/localization/spondylolisthesis",
+            task="localization",
+            question=LOCALIZATION_QUESTIONS[0],
+            options=LEVEL_OPTIONS,
+            answer=["C", "E"],
+        ),
+    ]
 
 
 def harness_per_sample(all_replies: list[str]) -> float:
     """Seconds per sample for Doc building + scoring, cycling through the replies and both tasks."""
-    lines, scorers = rows(), {"diagnosis": SpineBenchScore("diagnosis"), "localization": SpineBenchScore("localization")}
+    lines, scorers = (
+        rows(),
+        {"diagnosis": SpineBenchScore("diagnosis"), "localization": SpineBenchScore("localization")},
+    )
     start = time.perf_counter()
     for i, reply in enumerate(all_replies):
         line = lines[i % 2]
@@ -104,21 +131,35 @@ def main() -> None:
     parser_rate, extract_rate = len(corpus) / parse_s, len(corpus) / extract_s
     worst = overhead_s / generate_s[16]
     rows_out = [["harness per sample (Doc + parse + metrics)", overhead_s * 1e6, "", ""]]
-    rows_out += [[f"tiny VLM generate, {n} new tokens", s * 1e6, f"{overhead_s / s:.4%}", ""]
-                 for n, s in generate_s.items()]
-    rows_out += [["`parse_final_options`", parse_s / len(corpus) * 1e6, "", f"{parser_rate:,.0f}"],
-                 ["`extract_answer` (marker, then option text)", extract_s / len(corpus) * 1e6, "", f"{extract_rate:,.0f}"]]
-    body = (f"{args.replies:,} replies of about 100 words with {len(ENDINGS)} kinds of ending (contract kept, "
-            "markdown, multi-letter, no brackets, option text only, no answer, `<think>` drafts, full-width); best "
-            "of 3. The tiny VLM (2-layer Llama, 1-layer CLIP) is forced to exactly N new tokens.\n\n"
-            + table(["", "µs per sample", "harness / generate", "replies/s"], rows_out)
-            + f"\n\nGoal harness overhead < 1% of generate time: {verdict(worst < OVERHEAD_GOAL)} "
-            + f"({worst:.3%} against the shortest generation).\n"
-            + f"Goal parser >= {PARSER_GOAL:,} replies/s: {verdict(parser_rate >= PARSER_GOAL)} ({parser_rate:,.0f}).")
-    record("harness", "(d) Harness overhead and parser throughput", body,
-           {"overhead_s": overhead_s, "generate_s": {str(k): v for k, v in generate_s.items()},
-            "parser_per_s": parser_rate, "extract_per_s": extract_rate,
-            "met": worst < OVERHEAD_GOAL and parser_rate >= PARSER_GOAL}, ("lighteval", "transformers", "torch"))
+    rows_out += [
+        [f"tiny VLM generate, {n} new tokens", s * 1e6, f"{overhead_s / s:.4%}", ""] for n, s in generate_s.items()
+    ]
+    rows_out += [
+        ["`parse_final_options`", parse_s / len(corpus) * 1e6, "", f"{parser_rate:,.0f}"],
+        ["`extract_answer` (marker, then option text)", extract_s / len(corpus) * 1e6, "", f"{extract_rate:,.0f}"],
+    ]
+    body = (
+        f"{args.replies:,} replies of about 100 words with {len(ENDINGS)} kinds of ending (contract kept, "
+        "markdown, multi-letter, no brackets, option text only, no answer, `<think>` drafts, full-width); best "
+        "of 3. The tiny VLM (2-layer Llama, 1-layer CLIP) is forced to exactly N new tokens.\n\n"
+        + table(["", "µs per sample", "harness / generate", "replies/s"], rows_out)
+        + f"\n\nGoal harness overhead < 1% of generate time: {verdict(worst < OVERHEAD_GOAL)} "
+        + f"({worst:.3%} against the shortest generation).\n"
+        + f"Goal parser >= {PARSER_GOAL:,} replies/s: {verdict(parser_rate >= PARSER_GOAL)} ({parser_rate:,.0f})."
+    )
+    record(
+        "harness",
+        "(d) Harness overhead and parser throughput",
+        body,
+        {
+            "overhead_s": overhead_s,
+            "generate_s": {str(k): v for k, v in generate_s.items()},
+            "parser_per_s": parser_rate,
+            "extract_per_s": extract_rate,
+            "met": worst < OVERHEAD_GOAL and parser_rate >= PARSER_GOAL,
+        },
+        ("lighteval", "transformers", "torch"),
+    )
 
 
 if __name__ == "__main__":

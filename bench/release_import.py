@@ -46,12 +46,21 @@ def one_import(release: Path, output: Path) -> dict:
     wall = time.perf_counter() - start
     report = json.loads((output / "import_report.json").read_text())
     used = sum(sum(tasks.values()) for tasks in report["used"].values())
-    return {"exit": code, "wall_s": wall, "rss_mib": peak_rss_mib(), "read_rss_mib": read_phase["rss_mib"], "records": used,
-            "skipped": sum(report["skipped"].values()), "splits": report["splits"]}
+    return {
+        "exit": code,
+        "wall_s": wall,
+        "rss_mib": peak_rss_mib(),
+        "read_rss_mib": read_phase["rss_mib"],
+        "records": used,
+        "skipped": sum(report["skipped"].values()),
+        "splits": report["splits"],
+    }
 
 
 def run_child(release: Path, output: Path) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", str(release), str(output)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", str(release), str(output)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise SystemExit(f"import failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -71,23 +80,44 @@ def main() -> None:
     first, last = results[0], results[-1]
     growth = last["rss_mib"] / first["rss_mib"] - 1
     slope = (last["rss_mib"] - first["rss_mib"]) / max(1, last["records"] - first["records"]) * 1000
-    rows = [[r["records"], r["skipped"], f"{r['wall_s']:.1f}", f"{r['records'] / r['wall_s']:,.0f}",
-             f"{r['read_rss_mib']:.0f}", f"{r['rss_mib']:.0f}"] for r in results]
-    body = (f"Synthetic releases of the real shape (images 16×16 JPEG, {IMAGES_PER_RECORD} images per record, quoted "
-            "options in the question text and lettered `option A` fields), one `spinebench import-release` each in a "
-            "fresh process. Every image is decoded once to check it and stored as published.\n\n"
-            + table(["records used", "skipped", "wall (s)", "records/s", "peak RSS reading (MiB)", "peak RSS (MiB)"], rows)
-            + f"\n\nGoal memory flat: {verdict(growth <= GROWTH_GOAL)}: peak grows {growth:+.1%} from "
-            + f"{first['records']:,} to {last['records']:,} records ({slope:+.2f} MiB per 1,000 records). Writing the "
-            + f"parquet adds {first['rss_mib'] - first['read_rss_mib']:.0f} and {last['rss_mib'] - last['read_rss_mib']:.0f}"
-            + " MiB over reading: flat, since its row groups are sized by image bytes (groups of 16 rows, as for "
-            + "1024-px PNGs, made the writer's per-group metadata grow by 148 MiB at 64k records). What grows is the "
-            + "reading's bookkeeping, about 0.45 KiB per record: the folder's file listing (for the link checks), "
-            + "each image's content digest and id (one id per picture; the train split), and each record's digest "
-            + "(duplicate records).")
-    record("release_import", "(h) Importing a release of the real size", body,
-           {"results": results, "growth": growth, "mib_per_1k_records": slope, "goal": GROWTH_GOAL,
-            "met": growth <= GROWTH_GOAL}, ("datasets", "pyarrow", "ijson"))
+    rows = [
+        [
+            r["records"],
+            r["skipped"],
+            f"{r['wall_s']:.1f}",
+            f"{r['records'] / r['wall_s']:,.0f}",
+            f"{r['read_rss_mib']:.0f}",
+            f"{r['rss_mib']:.0f}",
+        ]
+        for r in results
+    ]
+    body = (
+        f"Synthetic releases of the real shape (images 16×16 JPEG, {IMAGES_PER_RECORD} images per record, quoted "
+        "options in the question text and lettered `option A` fields), one `spinebench import-release` each in a "
+        "fresh process. Every image is decoded once to check it and stored as published.\n\n"
+        + table(["records used", "skipped", "wall (s)", "records/s", "peak RSS reading (MiB)", "peak RSS (MiB)"], rows)
+        + f"\n\nGoal memory flat: {verdict(growth <= GROWTH_GOAL)}: peak grows {growth:+.1%} from "
+        + f"{first['records']:,} to {last['records']:,} records ({slope:+.2f} MiB per 1,000 records). Writing the "
+        + f"parquet adds {first['rss_mib'] - first['read_rss_mib']:.0f} and {last['rss_mib'] - last['read_rss_mib']:.0f}"
+        + " MiB over reading: flat, since its row groups are sized by image bytes (groups of 16 rows, as for "
+        + "1024-px PNGs, made the writer's per-group metadata grow by 148 MiB at 64k records). What grows is the "
+        + "reading's bookkeeping, about 0.45 KiB per record: the folder's file listing (for the link checks), "
+        + "each image's content digest and id (one id per picture; the train split), and each record's digest "
+        + "(duplicate records)."
+    )
+    record(
+        "release_import",
+        "(h) Importing a release of the real size",
+        body,
+        {
+            "results": results,
+            "growth": growth,
+            "mib_per_1k_records": slope,
+            "goal": GROWTH_GOAL,
+            "met": growth <= GROWTH_GOAL,
+        },
+        ("datasets", "pyarrow", "ijson"),
+    )
 
 
 if __name__ == "__main__":

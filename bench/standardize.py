@@ -42,21 +42,45 @@ from spinebench_hf.sources.synthetic import dicom_bytes, draw_spine, encode, to_
 
 GOAL = 1.1
 JPEG2000_GOAL, JPEG2000_CORRELATION = 0.4, 0.995
-JPEG2000_CASE = ("X-ray 2000×2500, 12-bit stored, MONOCHROME2, window, JPEG 2000 Lossless (as VinDr's)", (2500, 2000),
-                 dict(modality="DX", photometric="MONOCHROME2", bits_stored=12, window=(2048, 4096), compress="jpeg2000",
-                      stripped=True))
+JPEG2000_CASE = (
+    "X-ray 2000×2500, 12-bit stored, MONOCHROME2, window, JPEG 2000 Lossless (as VinDr's)",
+    (2500, 2000),
+    dict(
+        modality="DX",
+        photometric="MONOCHROME2",
+        bits_stored=12,
+        window=(2048, 4096),
+        compress="jpeg2000",
+        stripped=True,
+    ),
+)
 # name -> (kind, (rows, columns), how the file is written)
 CASES = {
-    "X-ray 2000×2500, 12-bit stored, MONOCHROME1, window": ("dicom", (2500, 2000), dict(
-        modality="CR", photometric="MONOCHROME1", bits_stored=12, window=(2048, 4096))),
-    "X-ray 2000×2500, 16-bit stored, MONOCHROME2, no window": ("dicom", (2500, 2000), dict(
-        modality="CR", photometric="MONOCHROME2", bits_stored=16)),
-    "X-ray 2000×2500, 14-bit stored, MONOCHROME2, RLE": ("dicom", (2500, 2000), dict(
-        modality="CR", photometric="MONOCHROME2", bits_stored=14, window=(8000, 16000), compress="rle")),
-    "MR 512×512, 12-bit stored, MONOCHROME2, window": ("dicom", (512, 512), dict(
-        modality="MR", photometric="MONOCHROME2", bits_stored=12, window=(1500, 3000))),
-    "MR 512×512, 12-bit stored, MONOCHROME1": ("dicom", (512, 512), dict(
-        modality="MR", photometric="MONOCHROME1", bits_stored=12)),
+    "X-ray 2000×2500, 12-bit stored, MONOCHROME1, window": (
+        "dicom",
+        (2500, 2000),
+        dict(modality="CR", photometric="MONOCHROME1", bits_stored=12, window=(2048, 4096)),
+    ),
+    "X-ray 2000×2500, 16-bit stored, MONOCHROME2, no window": (
+        "dicom",
+        (2500, 2000),
+        dict(modality="CR", photometric="MONOCHROME2", bits_stored=16),
+    ),
+    "X-ray 2000×2500, 14-bit stored, MONOCHROME2, RLE": (
+        "dicom",
+        (2500, 2000),
+        dict(modality="CR", photometric="MONOCHROME2", bits_stored=14, window=(8000, 16000), compress="rle"),
+    ),
+    "MR 512×512, 12-bit stored, MONOCHROME2, window": (
+        "dicom",
+        (512, 512),
+        dict(modality="MR", photometric="MONOCHROME2", bits_stored=12, window=(1500, 3000)),
+    ),
+    "MR 512×512, 12-bit stored, MONOCHROME1": (
+        "dicom",
+        (512, 512),
+        dict(modality="MR", photometric="MONOCHROME1", bits_stored=12),
+    ),
     "JPEG 2500×3000 grey (BUU-like)": ("JPEG", (3000, 2500), {}),
     "PNG 1800×2200 grey (CSXA-like)": ("PNG", (2200, 1800), {}),
 }
@@ -116,8 +140,15 @@ def per_image(folder: Path, repeats: int) -> list[dict]:
         if not np.array_equal(pixels(ours(ref)), pixels(floor(path))):
             raise SystemExit(f"{name}: ours and the floor give different pixels; the comparison would be unfair")
         times = side_by_side({"ours": lambda: ours(ref), "floor": lambda: floor(path)}, repeats)
-        rows.append({"case": name, "kind": kind, "ours_s": times["ours"], "floor_s": times["floor"],
-                     "ratio": times["ours"] / times["floor"]})
+        rows.append(
+            {
+                "case": name,
+                "kind": kind,
+                "ours_s": times["ours"],
+                "floor_s": times["floor"],
+                "ratio": times["ours"] / times["floor"],
+            }
+        )
         print(f"{name}: ours {times['ours'] * 1e3:.1f} ms, floor {times['floor'] * 1e3:.1f} ms", flush=True)
     return rows
 
@@ -130,11 +161,19 @@ def jpeg2000(folder: Path, repeats: int) -> dict:
     a, b = pixels(ours(ref))[..., 0].ravel(), pixels(floor_dicom(path))[..., 0].ravel()
     correlation = float(np.corrcoef(a.astype(float), b.astype(float))[0, 1])
     times = side_by_side({"ours": lambda: ours(ref), "floor": lambda: floor_dicom(path)}, repeats)
-    print(f"{name}: ours {times['ours'] * 1e3:.1f} ms, floor {times['floor'] * 1e3:.1f} ms, r = {correlation:.4f}",
-          flush=True)
-    return {"case": name, "kind": "dicom", "ours_s": times["ours"], "floor_s": times["floor"],
-            "ratio": times["ours"] / times["floor"], "correlation": correlation,
-            "max_abs_difference": int(np.abs(a.astype(int) - b.astype(int)).max())}
+    print(
+        f"{name}: ours {times['ours'] * 1e3:.1f} ms, floor {times['floor'] * 1e3:.1f} ms, r = {correlation:.4f}",
+        flush=True,
+    )
+    return {
+        "case": name,
+        "kind": "dicom",
+        "ours_s": times["ours"],
+        "floor_s": times["floor"],
+        "ratio": times["ours"] / times["floor"],
+        "correlation": correlation,
+        "max_abs_difference": int(np.abs(a.astype(int) - b.astype(int)).max()),
+    }
 
 
 def floor_stage(paths: list[Path], num_proc: int) -> None:
@@ -151,17 +190,28 @@ def stage(folder: Path, count: int) -> list[dict]:
     name, (kind, shape, options) = next(iter(CASES.items()))
     tree = FolderTree(folder)
     paths = [write_case(folder, 100 + i, name, kind, shape, options) for i in range(count)]
-    records = [Record("vindr", p.stem, p.stem, p.stem, "X-ray", "AP", ("Healthy",), (), ImageRef(tree, p.name, "dicom"))
-               for p in paths]
+    records = [
+        Record("vindr", p.stem, p.stem, p.stem, "X-ray", "AP", ("Healthy",), (), ImageRef(tree, p.name, "dicom"))
+        for p in paths
+    ]
     results = []
     for num_proc in (1, 2):
+
         def run() -> None:
             with tempfile.TemporaryDirectory() as cache:  # a cold cache each time
                 standardize_records(records, Path(cache) / "images", DEFAULT_MAX_SIDE, num_proc)
 
         times = side_by_side({"ours": run, "floor": lambda: floor_stage(paths, num_proc)}, repeats=2, warmup=0)
-        results.append({"num_proc": num_proc, "images": count, "ours_s": times["ours"], "floor_s": times["floor"],
-                        "per_image_s": times["ours"] / count, "ratio": times["ours"] / times["floor"]})
+        results.append(
+            {
+                "num_proc": num_proc,
+                "images": count,
+                "ours_s": times["ours"],
+                "floor_s": times["floor"],
+                "per_image_s": times["ours"] / count,
+                "ratio": times["ours"] / times["floor"],
+            }
+        )
         print(f"stage, {num_proc} process(es): ours {times['ours']:.2f} s, floor {times['floor']:.2f} s", flush=True)
     return results
 
@@ -177,27 +227,52 @@ def main() -> None:
         stages = stage(Path(folder), args.images)
     worst = max(row["ratio"] for row in rows)
     reduced_met = reduced["ratio"] <= JPEG2000_GOAL and reduced["correlation"] >= JPEG2000_CORRELATION
-    body = (f"Median of {args.repeats} alternating runs per case, one image at a time, output longest side "
-            f"{DEFAULT_MAX_SIDE}; ours and the floor give identical pixels.\n\n"
-            + table(["case", "ours (ms)", "floor (ms)", "ours / floor"],
-                    [[r["case"], r["ours_s"] * 1e3, r["floor_s"] * 1e3, r["ratio"]] for r in rows])
-            + f"\n\nGoal ours / floor <= {GOAL}: {verdict(worst <= GOAL)} (worst {worst:.3f}).\n\n"
-            + "JPEG 2000 decoded at the resolution needed (ours) against a full decode + LANCZOS (the floor):\n\n"
-            + table(["case", "ours (ms)", "floor (ms)", "ours / floor", "pixel correlation", "max |difference|"],
-                    [[reduced["case"], reduced["ours_s"] * 1e3, reduced["floor_s"] * 1e3, reduced["ratio"],
-                      reduced["correlation"], reduced["max_abs_difference"]]])
-            + f"\n\nGoal ours / floor <= {JPEG2000_GOAL} with correlation >= {JPEG2000_CORRELATION}: "
-            + f"{verdict(reduced_met)}.\n\n"
-            + f"The whole stage (`standardize_records`: process start, cache writes included) over {args.images} X-rays 2000×2500:\n\n"
-            + table(["--num-proc", "ours (s)", "ours per image (ms)", "floor, same processes (s)", "ours / floor"],
-                    [[s["num_proc"], s["ours_s"], s["per_image_s"] * 1e3, s["floor_s"], s["ratio"]] for s in stages])
-            + f"\n\nSpeed-up of --num-proc 2 over 1: {stages[0]['ours_s'] / stages[1]['ours_s']:.2f}× (floor: "
-            + f"{stages[0]['floor_s'] / stages[1]['floor_s']:.2f}×). Both include starting the worker processes "
-            + "(spawn, about 0.8 s here).")
-    record("standardize", "(a) Standardization vs bare pydicom + Pillow", body,
-           {"cases": [*rows, reduced], "stage": stages, "goal": GOAL, "met": worst <= GOAL,
-            "jpeg2000": {"goal": JPEG2000_GOAL, "correlation_goal": JPEG2000_CORRELATION, "met": reduced_met}},
-           ("pydicom", "pillow", "pylibjpeg", "pylibjpeg-rle"))
+    body = (
+        f"Median of {args.repeats} alternating runs per case, one image at a time, output longest side "
+        f"{DEFAULT_MAX_SIDE}; ours and the floor give identical pixels.\n\n"
+        + table(
+            ["case", "ours (ms)", "floor (ms)", "ours / floor"],
+            [[r["case"], r["ours_s"] * 1e3, r["floor_s"] * 1e3, r["ratio"]] for r in rows],
+        )
+        + f"\n\nGoal ours / floor <= {GOAL}: {verdict(worst <= GOAL)} (worst {worst:.3f}).\n\n"
+        + "JPEG 2000 decoded at the resolution needed (ours) against a full decode + LANCZOS (the floor):\n\n"
+        + table(
+            ["case", "ours (ms)", "floor (ms)", "ours / floor", "pixel correlation", "max |difference|"],
+            [
+                [
+                    reduced["case"],
+                    reduced["ours_s"] * 1e3,
+                    reduced["floor_s"] * 1e3,
+                    reduced["ratio"],
+                    reduced["correlation"],
+                    reduced["max_abs_difference"],
+                ]
+            ],
+        )
+        + f"\n\nGoal ours / floor <= {JPEG2000_GOAL} with correlation >= {JPEG2000_CORRELATION}: "
+        + f"{verdict(reduced_met)}.\n\n"
+        + f"The whole stage (`standardize_records`: process start, cache writes included) over {args.images} X-rays 2000×2500:\n\n"
+        + table(
+            ["--num-proc", "ours (s)", "ours per image (ms)", "floor, same processes (s)", "ours / floor"],
+            [[s["num_proc"], s["ours_s"], s["per_image_s"] * 1e3, s["floor_s"], s["ratio"]] for s in stages],
+        )
+        + f"\n\nSpeed-up of --num-proc 2 over 1: {stages[0]['ours_s'] / stages[1]['ours_s']:.2f}× (floor: "
+        + f"{stages[0]['floor_s'] / stages[1]['floor_s']:.2f}×). Both include starting the worker processes "
+        + "(spawn, about 0.8 s here)."
+    )
+    record(
+        "standardize",
+        "(a) Standardization vs bare pydicom + Pillow",
+        body,
+        {
+            "cases": [*rows, reduced],
+            "stage": stages,
+            "goal": GOAL,
+            "met": worst <= GOAL,
+            "jpeg2000": {"goal": JPEG2000_GOAL, "correlation_goal": JPEG2000_CORRELATION, "met": reduced_met},
+        },
+        ("pydicom", "pillow", "pylibjpeg", "pylibjpeg-rle"),
+    )
 
 
 if __name__ == "__main__":

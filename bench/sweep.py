@@ -51,33 +51,77 @@ def write_dataset(folder: Path) -> None:
     for config, count in SUB.items():
         options = DISEASES if config == "diagnosis" else LEVELS
         for index in range(count):
-            writer.add(config, {
-                "id": f"{config}/{index}", "image_id": f"img/{index}", "task": config, "question": "Which?",
-                "options": options, "answer": ["B"], "answer_text": [options[1]],
-                "disease": DISEASES[1] if config == "diagnosis" else "Spinal canal stenosis",
-                "diseases": [DISEASES[1]] if config == "diagnosis" else ["Spinal canal stenosis"],
-                "levels": [] if config == "diagnosis" else [LEVELS[1]], "source": "buu", "modality": "X-ray",
-                "view": "lateral", "patient_id": str(index), "study_id": str(index), "option_similarity": [],
-                "sub": True, "train": False, "image_path": str(image)}, image.stat().st_size)
+            writer.add(
+                config,
+                {
+                    "id": f"{config}/{index}",
+                    "image_id": f"img/{index}",
+                    "task": config,
+                    "question": "Which?",
+                    "options": options,
+                    "answer": ["B"],
+                    "answer_text": [options[1]],
+                    "disease": DISEASES[1] if config == "diagnosis" else "Spinal canal stenosis",
+                    "diseases": [DISEASES[1]] if config == "diagnosis" else ["Spinal canal stenosis"],
+                    "levels": [] if config == "diagnosis" else [LEVELS[1]],
+                    "source": "buu",
+                    "modality": "X-ray",
+                    "view": "lateral",
+                    "patient_id": str(index),
+                    "study_id": str(index),
+                    "option_similarity": [],
+                    "sub": True,
+                    "train": False,
+                    "image_path": str(image),
+                },
+                image.stat().st_size,
+            )
     files, fingerprint = files_and_fingerprint(writer.finish())
     (folder / "build_report.json").write_text(json.dumps({"spinebench_hf": "bench", "fingerprint": fingerprint}))
 
 
 def whole_sweep(data: Path, folder: Path, latency: float, concurrency: int) -> dict:
     port, log = free_port(), folder / f"server-{concurrency}.log"
-    server = subprocess.Popen([sys.executable, str(SERVER), "--port", str(port), "--latency", str(latency),
-                               "--log", str(log)])
+    server = subprocess.Popen(
+        [sys.executable, str(SERVER), "--port", str(port), "--latency", str(latency), "--log", str(log)]
+    )
     try:
         while not answers(f"http://127.0.0.1:{port}/v1/models"):
             time.sleep(0.1)
         sweep = folder / f"SWEEP-{concurrency}.yaml"
-        sweep.write_text(json.dumps({"dataset": str(data), "tasks": ["spinebench:diagnosis", "spinebench:localization"],
-                                     "models": [{"name": "bench", "backend": "openai", "model": "m", "retries": 0,
-                                                 "base_url": f"http://127.0.0.1:{port}/v1", "concurrency": concurrency}]}))
+        sweep.write_text(
+            json.dumps(
+                {
+                    "dataset": str(data),
+                    "tasks": ["spinebench:diagnosis", "spinebench:localization"],
+                    "models": [
+                        {
+                            "name": "bench",
+                            "backend": "openai",
+                            "model": "m",
+                            "retries": 0,
+                            "base_url": f"http://127.0.0.1:{port}/v1",
+                            "concurrency": concurrency,
+                        }
+                    ],
+                }
+            )
+        )
         start = time.time()
-        done = subprocess.run([sys.executable, "-m", "spinebench_hf.cli", "sweep", str(sweep), "--output",
-                               str(folder / f"out-{concurrency}")], capture_output=True, text=True,
-                              env=dict(os.environ, HF_HUB_OFFLINE="1"))
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "spinebench_hf.cli",
+                "sweep",
+                str(sweep),
+                "--output",
+                str(folder / f"out-{concurrency}"),
+            ],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, HF_HUB_OFFLINE="1"),
+        )
         wall = time.time() - start
     finally:
         server.kill()
@@ -87,17 +131,27 @@ def whole_sweep(data: Path, folder: Path, latency: float, concurrency: int) -> d
     first_arrival = min(answered) - latency
     requests = sum(SUB.values())
     floor = math.ceil(requests / concurrency) * latency
-    return {"requests": requests, "answered": len(answered), "latency_s": latency, "concurrency": concurrency,
-            "first_request_s": first_arrival - start, "span_s": max(answered) - first_arrival, "wall_s": wall,
-            "floor_s": floor, "span_ratio": (max(answered) - first_arrival) / floor}
+    return {
+        "requests": requests,
+        "answered": len(answered),
+        "latency_s": latency,
+        "concurrency": concurrency,
+        "first_request_s": first_arrival - start,
+        "span_s": max(answered) - first_arrival,
+        "wall_s": wall,
+        "floor_s": floor,
+        "span_ratio": (max(answered) - first_arrival) / floor,
+    }
 
 
 def cache_cost(count: int = 2000) -> dict:
     png = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b55")
     with tempfile.TemporaryDirectory() as folder:
         cache = ResponseCache(Path(folder) / "responses.sqlite")
-        keys = [reply_key("fingerprint", f"q{i}", "model", {"max_new_tokens": 1024}, "prompt" * 200, png)
-                for i in range(count)]
+        keys = [
+            reply_key("fingerprint", f"q{i}", "model", {"max_new_tokens": 1024}, "prompt" * 200, png)
+            for i in range(count)
+        ]
         start = time.perf_counter()
         for key in keys:
             cache.put(key, "model", "item", "My final option: [A]" * 20, 12)
@@ -120,23 +174,50 @@ def main() -> None:
     cost = cache_cost()
     span_met = all(r["span_ratio"] <= SPAN_GOAL for r in runs)
     wall_met = all(r["wall_s"] <= WALL_GOAL * r["floor_s"] + WALL_SLACK_S for r in runs)
-    body = (f"`spinebench sweep` in a fresh process: {runs[0]['requests']:,} questions (the paper's Sub: "
-            f"{SUB['diagnosis']:,} diagnosis + {SUB['localization']:,} localization, both tasks in one queue) to a "
-            f"local server answering after {args.latency:g} s each; the floor is ceil(N/C)·L.\n\n"
-            + table(["concurrency", "answered", "first request after (s)", "request span (s)", "floor (s)",
-                     "span / floor", "whole process (s)", "wall goal (s)"],
-                    [[r["concurrency"], r["answered"], r["first_request_s"], r["span_s"], r["floor_s"], r["span_ratio"],
-                      r["wall_s"], WALL_GOAL * r["floor_s"] + WALL_SLACK_S] for r in runs])
-            + f"\n\nGoals: request span <= {SPAN_GOAL} × floor: {verdict(span_met)}; whole process <= {WALL_GOAL} × "
-            + f"floor + {WALL_SLACK_S:g} s (start, requests, details, report): {verdict(wall_met)}.\n\n"
-            + "The sweep imports neither torch nor lighteval for an API model (tests/test_sweep.py checks it with "
-            + "`-X importtime`); the questions are read from the parquet files with pyarrow. The server sets "
-            + "TCP_NODELAY, as uvicorn (vLLM's server) does.\n\n"
-            + f"Response cache per request: a committed write {cost['put_ms']:.2f} ms, a lookup {cost['get_ms']:.3f} ms "
-            + "(sqlite, WAL). Both are paid on the main thread while the requests run in the pool.")
-    record("sweep", "(g) Sweep throughput and the response cache", body,
-           {"runs": runs, "cache": cost, "span_goal": SPAN_GOAL, "wall_goal": WALL_GOAL, "met": span_met and wall_met},
-           ("openai",))
+    body = (
+        f"`spinebench sweep` in a fresh process: {runs[0]['requests']:,} questions (the paper's Sub: "
+        f"{SUB['diagnosis']:,} diagnosis + {SUB['localization']:,} localization, both tasks in one queue) to a "
+        f"local server answering after {args.latency:g} s each; the floor is ceil(N/C)·L.\n\n"
+        + table(
+            [
+                "concurrency",
+                "answered",
+                "first request after (s)",
+                "request span (s)",
+                "floor (s)",
+                "span / floor",
+                "whole process (s)",
+                "wall goal (s)",
+            ],
+            [
+                [
+                    r["concurrency"],
+                    r["answered"],
+                    r["first_request_s"],
+                    r["span_s"],
+                    r["floor_s"],
+                    r["span_ratio"],
+                    r["wall_s"],
+                    WALL_GOAL * r["floor_s"] + WALL_SLACK_S,
+                ]
+                for r in runs
+            ],
+        )
+        + f"\n\nGoals: request span <= {SPAN_GOAL} × floor: {verdict(span_met)}; whole process <= {WALL_GOAL} × "
+        + f"floor + {WALL_SLACK_S:g} s (start, requests, details, report): {verdict(wall_met)}.\n\n"
+        + "The sweep imports neither torch nor lighteval for an API model (tests/test_sweep.py checks it with "
+        + "`-X importtime`); the questions are read from the parquet files with pyarrow. The server sets "
+        + "TCP_NODELAY, as uvicorn (vLLM's server) does.\n\n"
+        + f"Response cache per request: a committed write {cost['put_ms']:.2f} ms, a lookup {cost['get_ms']:.3f} ms "
+        + "(sqlite, WAL). Both are paid on the main thread while the requests run in the pool."
+    )
+    record(
+        "sweep",
+        "(g) Sweep throughput and the response cache",
+        body,
+        {"runs": runs, "cache": cost, "span_goal": SPAN_GOAL, "wall_goal": WALL_GOAL, "met": span_met and wall_met},
+        ("openai",),
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,18 @@ _LAZY = {  # name -> the module that defines it
 }
 
 __all__ = [
-    "CLASS_NAMES", "DISEASES", "HEALTHY", "LEVELS", "ImageError", "SourceFormatError", "SpineBenchError",
-    "build_prompt", "parse_final_options", "score_diagnosis", "score_localization", *_LAZY,
+    "CLASS_NAMES",
+    "DISEASES",
+    "HEALTHY",
+    "LEVELS",
+    "ImageError",
+    "SourceFormatError",
+    "SpineBenchError",
+    "build_prompt",
+    "parse_final_options",
+    "score_diagnosis",
+    "score_localization",
+    *_LAZY,
 ]
 
 

@@ -52,13 +52,20 @@ def source_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("sources (at least one; a folder or the original archive file)")
     for name, info in CATALOG.items():
         group.add_argument(f"--{name}", metavar="PATH", action=Once, help=f"{info.title} ({info.homepage})")
-    parent.add_argument("--cache-dir", metavar="DIR", action=Once, help="where tar archives are extracted and images and "
-                        "embeddings are cached (default ~/.cache/spinebench, or SPINEBENCH_CACHE)")
+    parent.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        action=Once,
+        help="where tar archives are extracted and images and "
+        "embeddings are cached (default ~/.cache/spinebench, or SPINEBENCH_CACHE)",
+    )
     return parent
 
 
 def add_seed(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=seed_value, default=DEFAULT_SEED, help=f"every random choice derives from it ({DEFAULT_SEED})")
+    parser.add_argument(
+        "--seed", type=seed_value, default=DEFAULT_SEED, help=f"every random choice derives from it ({DEFAULT_SEED})"
+    )
 
 
 def add_output(parser: argparse.ArgumentParser, default: str, what: str) -> None:
@@ -66,13 +73,21 @@ def add_output(parser: argparse.ArgumentParser, default: str, what: str) -> None
 
 
 def add_max_side(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-side", type=count, default=DEFAULT_MAX_SIDE,
-                        help=f"longest side of a standardized image ({DEFAULT_MAX_SIDE})")
+    parser.add_argument(
+        "--max-side",
+        type=count,
+        default=DEFAULT_MAX_SIDE,
+        help=f"longest side of a standardized image ({DEFAULT_MAX_SIDE})",
+    )
 
 
 def add_num_proc(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--num-proc", type=count, default=1,
-                        help="processes standardizing images (then, in a build, threads preprocessing them for the encoder)")
+    parser.add_argument(
+        "--num-proc",
+        type=count,
+        default=1,
+        help="processes standardizing images (then, in a build, threads preprocessing them for the encoder)",
+    )
 
 
 def add_per_source(parser: argparse.ArgumentParser) -> None:
@@ -80,8 +95,12 @@ def add_per_source(parser: argparse.ArgumentParser) -> None:
 
 
 def add_lighteval_outputs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="RESULTS_OR_DETAILS",
-                        help="lighteval output folders, results_*.json files or details parquet files")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="RESULTS_OR_DETAILS",
+        help="lighteval output folders, results_*.json files or details parquet files",
+    )
 
 
 def given_sources(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
@@ -114,8 +133,9 @@ def cmd_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             for kind, count in sorted(report.skip_counts(image).get(source, {}).items()):
                 print(f"  {label} {kind:<22} {count}   e.g. {report.example(source, kind, image).reason}")
     if args.report:
-        Path(args.report).write_text(json.dumps(
-            {"skips": [asdict(s) for s in report.skips], "notes": report.notes}, indent=1))
+        Path(args.report).write_text(
+            json.dumps({"skips": [asdict(s) for s in report.skips], "notes": report.notes}, indent=1)
+        )
         print(f"every skip with its reason: {args.report}")
     return 0
 
@@ -124,15 +144,26 @@ def cmd_build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .construction.pipeline import BuildOptions, build
 
     options = BuildOptions(
-        sources=given_sources(args, parser), output=Path(args.output), seed=args.seed, encoder=args.encoder,
-        encoder_weights=args.encoder_weights, max_side=args.max_side, num_proc=args.num_proc,
-        limit_per_source=args.limit_per_source, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
-        batch_size=args.batch_size, device=args.device, progress=True, allow_partial=tuple(args.allow_partial),
+        sources=given_sources(args, parser),
+        output=Path(args.output),
+        seed=args.seed,
+        encoder=args.encoder,
+        encoder_weights=args.encoder_weights,
+        max_side=args.max_side,
+        num_proc=args.num_proc,
+        limit_per_source=args.limit_per_source,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+        batch_size=args.batch_size,
+        device=args.device,
+        progress=True,
+        allow_partial=tuple(args.allow_partial),
     )
     report = build(options)
     for config, splits in report["splits"].items():
         print(f"{config}: " + ", ".join(f"{split} {info['rows']}" for split, info in splits.items()))
-    print(f"{len(report['skips'])} rows or files skipped, each with its reason in {options.output / 'build_report.json'}")
+    print(
+        f"{len(report['skips'])} rows or files skipped, each with its reason in {options.output / 'build_report.json'}"
+    )
     warned = report["decoder_warnings"]
     if warned:
         print(f"{sum(warned.values())} pydicom warnings of {len(warned)} kinds, counted in build_report.json")
@@ -148,11 +179,15 @@ def cmd_import_release(args: argparse.Namespace, parser: argparse.ArgumentParser
         print(f"{config}: " + ", ".join(f"{split} {info['rows']}" for split, info in splits.items()))
     for config, counts in report["paper_sub"].items():
         if counts["release"] != counts["paper"]:
-            print(f"{config}: the release's evaluation/ holds {counts['release']} questions, the paper's Sub "
-                  f"{counts['paper']}: scores are on the release's questions")
+            print(
+                f"{config}: the release's evaluation/ holds {counts['release']} questions, the paper's Sub "
+                f"{counts['paper']}: scores are on the release's questions"
+            )
     skipped = ", ".join(f"{kind} {count}" for kind, count in report["skipped"].items()) or "none"
     print(f"records skipped: {skipped}; each with its reason in {Path(args.output) / REPORT}")
-    print(f"release fingerprint {report['release_fingerprint'][:16]}, dataset fingerprint {report['fingerprint'][:16]}")
+    print(
+        f"release fingerprint {report['release_fingerprint'][:16]}, dataset fingerprint {report['fingerprint'][:16]}"
+    )
     return 0
 
 
@@ -164,8 +199,11 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         results = run_sweep(load_sweep(args.sweep), output)
     except KeyboardInterrupt:
-        print(f"\nspinebench sweep: interrupted; every reply received is kept in {output / 'responses.sqlite'}: "
-              "run the same command again to continue", file=sys.stderr)
+        print(
+            f"\nspinebench sweep: interrupted; every reply received is kept in {output / 'responses.sqlite'}: "
+            "run the same command again to continue",
+            file=sys.stderr,
+        )
         return 130
     from .report.details import case_images, scored_questions  # pandas and the plots: after the requests
     from .report.tables import markdown, paper_table, write_report
@@ -177,8 +215,10 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"\n{paper_table(scored)}\n\nthe report: {report}")
     incomplete = sorted({run.model for run in results if not run.complete})
     if incomplete:
-        print(f"spinebench sweep: incomplete (failed requests, retried by the next run): {', '.join(incomplete)}",
-              file=sys.stderr)
+        print(
+            f"spinebench sweep: incomplete (failed requests, retried by the next run): {', '.join(incomplete)}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -276,8 +316,8 @@ def cmd_compare_encoders(args: argparse.Namespace, parser: argparse.ArgumentPars
 
 
 def cmd_lmms_eval_tasks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .evaluation.lmms_eval_task import write_task_folder
     from .dataset_files import dataset_fingerprint
+    from .evaluation.lmms_eval_task import write_task_folder
     from .settings import cache_dir, data_path
 
     data = data_path()
@@ -304,15 +344,21 @@ def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="spinebench", description="SpineBench (arXiv 2510.12267) from your own archives",
+        prog="spinebench",
+        description="SpineBench (arXiv 2510.12267) from your own archives",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="environment:\n" + "\n".join(f"  {name:<32} {what}" for name, what in VARIABLES.items()))
+        epilog="environment:\n" + "\n".join(f"  {name:<32} {what}" for name, what in VARIABLES.items()),
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    scan = commands.add_parser("scan", parents=[source_options()],
-                               help="read the source archives and report what would be used and skipped")
-    scan.add_argument("--decode", action="store_true",
-                      help="also decode and standardize every image, as the build does (and into its cache)")
+    scan = commands.add_parser(
+        "scan", parents=[source_options()], help="read the source archives and report what would be used and skipped"
+    )
+    scan.add_argument(
+        "--decode",
+        action="store_true",
+        help="also decode and standardize every image, as the build does (and into its cache)",
+    )
     add_max_side(scan)
     add_num_proc(scan)
     scan.add_argument("--report", metavar="FILE.json", help="write every skip with its reason")
@@ -324,21 +370,32 @@ def build_parser() -> argparse.ArgumentParser:
     add_output(build, DEFAULT_DATA, "the dataset folder to write")
     add_seed(build)
     build.add_argument("--encoder", default=DEFAULT_ENCODER, help="open_clip model for the distractor mining")
-    build.add_argument("--encoder-weights", default=DEFAULT_ENCODER_WEIGHTS,
-                       help="webli (Hugging Face cache), random (seeded; offline tests only), or a weights FILE")
+    build.add_argument(
+        "--encoder-weights",
+        default=DEFAULT_ENCODER_WEIGHTS,
+        help="webli (Hugging Face cache), random (seeded; offline tests only), or a weights FILE",
+    )
     add_max_side(build)
     add_num_proc(build)
     build.add_argument("--limit-per-source", type=count, metavar="N", help="use at most N images per source")
     build.add_argument("--batch-size", type=count, default=32, help="embedding batch size")
     build.add_argument("--device", help="cuda / cpu (default: cuda when available)")
-    build.add_argument("--allow-partial", action="append", default=[], choices=list(CATALOG), metavar="SOURCE",
-                       help="build SOURCE even if it yields no usable image or more of its images are skipped than "
-                            "used (by default such a source stops the build before any image is decoded)")
+    build.add_argument(
+        "--allow-partial",
+        action="append",
+        default=[],
+        choices=list(CATALOG),
+        metavar="SOURCE",
+        help="build SOURCE even if it yields no usable image or more of its images are skipped than "
+        "used (by default such a source stops the build before any image is decoded)",
+    )
     build.set_defaults(run=cmd_build)
 
     release = commands.add_parser("import-release", help="the authors' release (JSON + images) as a dataset folder")
-    release.add_argument("path", help="the release as `hf download Silversorrow/SpineBench --repo-type dataset "
-                                      "--local-dir PATH` wrote it")
+    release.add_argument(
+        "path",
+        help="the release as `hf download Silversorrow/SpineBench --repo-type dataset --local-dir PATH` wrote it",
+    )
     add_output(release, DEFAULT_DATA, "the dataset folder to write")
     release.set_defaults(run=cmd_import_release)
 
@@ -351,16 +408,24 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("folder")
     push.add_argument("--repo-id", required=True, metavar="ORG/NAME")
     push.add_argument("--public", action="store_true")
-    push.add_argument("--allow-restricted-sources", action="store_true",
-                      help="allow a public upload holding BUU, RSNA or VinDr images (their licences forbid it)")
+    push.add_argument(
+        "--allow-restricted-sources",
+        action="store_true",
+        help="allow a public upload holding BUU, RSNA or VinDr images (their licences forbid it)",
+    )
     push.set_defaults(run=cmd_push)
 
     evaluate = commands.add_parser(
-        "eval", add_help=False, help="lighteval's CLI with this project's fixes applied: spinebench eval accelerate ...")
+        "eval",
+        add_help=False,
+        help="lighteval's CLI with this project's fixes applied: spinebench eval accelerate ...",
+    )
     evaluate.add_argument("lighteval_args", nargs=argparse.REMAINDER)
     evaluate.set_defaults(run=cmd_eval)
 
-    demo = commands.add_parser("demo", help="offline, on synthetic archives: build, evaluate the baselines, print the table")
+    demo = commands.add_parser(
+        "demo", help="offline, on synthetic archives: build, evaluate the baselines, print the table"
+    )
     add_output(demo, "spinebench-demo", "archives, dataset, lighteval runs and the table")
     add_per_source(demo)
     add_seed(demo)
@@ -385,8 +450,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare-encoders", help="the paper's Table 6 for any open_clip encoders")
     compare.add_argument("data", help="a folder written by spinebench build")
-    compare.add_argument("--encoder", action="append", required=True, metavar="NAME[:WEIGHTS]",
-                         help="open_clip model and weights (webli, random or a file); repeat to compare")
+    compare.add_argument(
+        "--encoder",
+        action="append",
+        required=True,
+        metavar="NAME[:WEIGHTS]",
+        help="open_clip model and weights (webli, random or a file); repeat to compare",
+    )
     add_output(compare, "spinebench-encoders", "similarities, hard negatives and the summary")
     compare.add_argument("--limit", type=count, help="use the first N diagnosis questions")
     add_seed(compare)
@@ -398,12 +468,16 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("name", choices=MODEL_FILES)
     model.set_defaults(run=cmd_model_file)
 
-    lmms = commands.add_parser("lmms-eval-tasks", help="write the lmms-eval tasks for SPINEBENCH_DATA; print their "
-                                                        "folder (for --include_path)")
+    lmms = commands.add_parser(
+        "lmms-eval-tasks",
+        help="write the lmms-eval tasks for SPINEBENCH_DATA; print their folder (for --include_path)",
+    )
     lmms.add_argument("--output", metavar="DIR", help="where to write them (default: the cache, by fingerprint)")
     lmms.set_defaults(run=cmd_lmms_eval_tasks)
 
-    metric = commands.add_parser("metric-path", help="the folder of the Hugging Face `evaluate` metric (evaluate.load)")
+    metric = commands.add_parser(
+        "metric-path", help="the folder of the Hugging Face `evaluate` metric (evaluate.load)"
+    )
     metric.set_defaults(run=cmd_metric_path)
 
     samples = commands.add_parser("samples", help="write small synthetic archives in the four real formats")
@@ -417,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
 # what a command interrupted with Ctrl-C leaves behind, and how to go on
 AFTER_INTERRUPT = {
     "build": "the images and embeddings made so far are cached and the output folder is as it was: run the same "
-             "command again to continue",
+    "command again to continue",
     "import-release": "the output folder is as it was: run the same command again",
     "scan": "the images standardized so far are cached",
 }

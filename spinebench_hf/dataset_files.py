@@ -33,13 +33,15 @@ def circular_folder(data: str | Path) -> Path:
 def shard_files(data: str | Path, config: str, split: str) -> list[Path]:
     files = sorted((Path(data) / config).glob(f"{split}-*.parquet"))
     if not files:
-        raise SpineBenchError(f"{data}: no {config}/{split}-*.parquet (not a SpineBench dataset folder, or the split "
-                              "holds no question)")
+        raise SpineBenchError(
+            f"{data}: no {config}/{split}-*.parquet (not a SpineBench dataset folder, or the split holds no question)"
+        )
     return files
 
 
-def read_rows(data: str | Path, config: str, split: str, columns: list[str] | None = None,
-              ids: Iterable[str] | None = None) -> Iterator[dict]:
+def read_rows(
+    data: str | Path, config: str, split: str, columns: list[str] | None = None, ids: Iterable[str] | None = None
+) -> Iterator[dict]:
     """The rows of a config's split, one at a time (only those whose id is in `ids`, when given); `image` is the
     stored file's {"bytes", "path"}."""
     import pyarrow.parquet as pq

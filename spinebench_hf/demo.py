@@ -27,10 +27,29 @@ BANNER = "SYNTHETIC DATA: drawn images and random-weight distractors; these numb
 
 def evaluate(label: str, file: str, data: Path, output: Path) -> Path:
     """Run one baseline through lighteval in a fresh process; return its results file."""
-    env = dict(os.environ, SPINEBENCH_DATA=str(data), SPINEBENCH_ENCODER=DEMO_ENCODER,
-               SPINEBENCH_ENCODER_WEIGHTS="random", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
-    command = [sys.executable, "-m", "spinebench_hf.cli", "eval", "custom", label, str(model_file(file)), TASKS,
-               "--custom-tasks", "spinebench_hf.evaluation.lighteval_task", "--output-dir", str(output), "--save-details"]
+    env = dict(
+        os.environ,
+        SPINEBENCH_DATA=str(data),
+        SPINEBENCH_ENCODER=DEMO_ENCODER,
+        SPINEBENCH_ENCODER_WEIGHTS="random",
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "spinebench_hf.cli",
+        "eval",
+        "custom",
+        label,
+        str(model_file(file)),
+        TASKS,
+        "--custom-tasks",
+        "spinebench_hf.evaluation.lighteval_task",
+        "--output-dir",
+        str(output),
+        "--save-details",
+    ]
     output.mkdir(parents=True, exist_ok=True)
     with open(output / "lighteval.log", "w") as log:
         done = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -43,10 +62,22 @@ def evaluate(label: str, file: str, data: Path, output: Path) -> Path:
 def run_demo(output: Path, *, per_source: int = 24, seed: int = 0) -> tuple[str, Path]:
     """The demo's paper table, and its HTML report."""
     output = Path(output)
-    sources = {name: str(path) for name, path in write_samples(output / "archives", seed=seed, per_source=per_source).items()}
+    sources = {
+        name: str(path) for name, path in write_samples(output / "archives", seed=seed, per_source=per_source).items()
+    }
     data = output / "spinebench"
-    build(BuildOptions(sources=sources, output=data, seed=seed, encoder=DEMO_ENCODER, encoder_weights="random",
-                       max_side=256, cache_dir=output / "cache", progress=True))
+    build(
+        BuildOptions(
+            sources=sources,
+            output=data,
+            seed=seed,
+            encoder=DEMO_ENCODER,
+            encoder_weights="random",
+            max_side=256,
+            cache_dir=output / "cache",
+            progress=True,
+        )
+    )
     for label, file in BASELINES.items():
         evaluate(label, file, data, output / "results" / label)
     results = [output / "results"]

@@ -41,8 +41,8 @@ from typing import BinaryIO
 
 import numpy as np
 import pydicom
-from pydicom import uid
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pydicom import uid
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 from pydicom.errors import BytesLengthException, InvalidDicomError
@@ -198,7 +198,9 @@ def _decoder_messages(notes: list[str]) -> Iterator[None]:
     finally:
         logger.removeFilter(collect)
     messages += [str(warning.message) for warning in caught]
-    general = (re.sub(r"\d+", "N", re.sub(r"'[^']*'", "'…'", message.split(". Please see")[0])) for message in messages)
+    general = (
+        re.sub(r"\d+", "N", re.sub(r"'[^']*'", "'…'", message.split(". Please see")[0])) for message in messages
+    )
     notes.extend(DECODER_NOTE + message for message in dict.fromkeys(general))
 
 

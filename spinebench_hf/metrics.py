@@ -59,8 +59,9 @@ def overall(diagnosis_acc: float, localization_acc: float) -> float:
 
 # --- one sample, scored the same way by every harness -----------------------------------------------------------
 # The metrics a harness without the judge reports (lmms-eval, the `evaluate` metric): acc is then acc_rules.
-RULE_METRIC_NAMES = {task: tuple(n for n in names if n not in ("acc_rules", "judge_rescue"))
-                     for task, names in METRIC_NAMES.items()}
+RULE_METRIC_NAMES = {
+    task: tuple(n for n in names if n not in ("acc_rules", "judge_rescue")) for task, names in METRIC_NAMES.items()
+}
 
 
 class Judge(Protocol):
@@ -84,8 +85,9 @@ class ScoredReply:
         return {name: self.scores["acc_rules" if name == "acc" else name] for name in RULE_METRIC_NAMES[task]}
 
 
-def score_reply(reply: str, task: str, options: Sequence[str], answer: Sequence[str],
-                judge: Judge | None = None) -> ScoredReply:
+def score_reply(
+    reply: str, task: str, options: Sequence[str], answer: Sequence[str], judge: Judge | None = None
+) -> ScoredReply:
     """Read a reply's answer (the parser, then the judge when one is given and the rules read nothing) and score it.
 
     Args:
@@ -110,7 +112,9 @@ def score_reply(reply: str, task: str, options: Sequence[str], answer: Sequence[
     if task == "diagnosis":
         scores = {"acc": score_diagnosis(letters, answer), "acc_rules": score_diagnosis(extraction.letters, answer)}
     else:
-        scores = score_localization(letters, answer) | {"acc_rules": score_localization(extraction.letters, answer)["acc"]}
+        scores = score_localization(letters, answer) | {
+            "acc_rules": score_localization(extraction.letters, answer)["acc"]
+        }
     scores |= {"format_compliance": format_compliance(stage), "judge_rescue": float(stage == "judge")}
     return ScoredReply(extraction.letters, letters, stage, {name: scores[name] for name in METRIC_NAMES[task]}, asked)
 
@@ -130,8 +134,11 @@ def task_table() -> dict[str, TaskInfo]:
     """Every task by name: `spinebench:<config>` on SpineBench-Sub (the paper's protocol), `_full` on every question,
     `_blind` with a grey image, `diagnosis_circular` on every rotation of the options."""
     blind, circular = TASK_VARIANTS
-    tasks = {f"{TASK_PREFIX}{config}{suffix}": TaskInfo(config, split)
-             for config in CONFIGS for suffix, split in (("", "sub"), ("_full", "full"))}
+    tasks = {
+        f"{TASK_PREFIX}{config}{suffix}": TaskInfo(config, split)
+        for config in CONFIGS
+        for suffix, split in (("", "sub"), ("_full", "full"))
+    }
     tasks |= {f"{TASK_PREFIX}{config}_{blind}": TaskInfo(config, "sub", blind) for config in CONFIGS}
     return tasks | {f"{TASK_PREFIX}diagnosis_{circular}": TaskInfo("diagnosis", "sub", circular)}
 

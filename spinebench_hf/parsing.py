@@ -21,8 +21,9 @@ from .prompts import LETTERS
 # Matched at each "final" found from the end of the reply: the last marker is the only one that counts.
 MARKER = re.compile(r"final\s+options?\b\s*(?:(?:is|are)\b\s*:?|:|(?=[\[({【〔]))\s*", re.IGNORECASE)
 _MARKDOWN = str.maketrans("", "", "*_`#")
-_REASONING = [(re.compile(rf"<{tag}>", re.IGNORECASE), re.compile(rf"</{tag}>", re.IGNORECASE))
-              for tag in ("think", "analysis")]
+_REASONING = [
+    (re.compile(rf"<{tag}>", re.IGNORECASE), re.compile(rf"</{tag}>", re.IGNORECASE)) for tag in ("think", "analysis")
+]
 _BRACKETS = {"[": "]", "(": ")", "{": "}", "【": "】", "〔": "〕"}  # NFKC leaves the CJK lenticular and tortoise
 _BRACKET_CHARS = "".join(_BRACKETS) + "".join(_BRACKETS.values())  # shell brackets as they are
 _LIST_SEPARATOR = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
@@ -55,7 +56,7 @@ def strip_reasoning(text: str) -> str:
         text = opening.sub("<\x00>", text)  # one marker per tag, whatever its case, found by plain search
         text = closing.sub("</\x00>", text)
         while (start := text.find("<\x00>")) >= 0 and (end := text.find("</\x00>", start)) >= 0:
-            text = text[:start] + text[end + len("</\x00>"):]
+            text = text[:start] + text[end + len("</\x00>") :]
         if "</\x00>" in text:
             text = text.rsplit("</\x00>", 1)[1]
         if "<\x00>" in text:
@@ -116,8 +117,11 @@ def parse_final_options(text: str, n_options: int = 5) -> tuple[str, ...] | None
 def match_option_text(text: str, options: Sequence[str]) -> tuple[str, ...] | None:
     """The letter of the one option whose text appears in `text` (case-insensitive, whole words); else None."""
     lowered = " ".join(text.lower().split())
-    hits = [i for i, option in enumerate(options)
-            if option and re.search(r"(?<!\w)" + re.escape(" ".join(option.lower().split())) + r"(?!\w)", lowered)]
+    hits = [
+        i
+        for i, option in enumerate(options)
+        if option and re.search(r"(?<!\w)" + re.escape(" ".join(option.lower().split())) + r"(?!\w)", lowered)
+    ]
     return (LETTERS[hits[0]],) if len(hits) == 1 else None
 
 

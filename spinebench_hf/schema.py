@@ -45,25 +45,27 @@ def features() -> datasets.Features:
     import datasets  # here, not at the top: the vocabulary above is read by code that never builds a dataset
 
     text = datasets.Value("string")
-    return datasets.Features({
-        "id": text,
-        "image": datasets.Image(),
-        "image_id": text,
-        "task": text,
-        "question": text,
-        "options": datasets.List(text),
-        "answer": datasets.List(text),
-        "answer_text": datasets.List(text),
-        "disease": datasets.ClassLabel(names=list(CLASS_NAMES)),
-        "diseases": datasets.List(datasets.ClassLabel(names=list(CLASS_NAMES))),
-        "levels": datasets.List(text),
-        "source": datasets.ClassLabel(names=list(SOURCE_NAMES)),
-        "modality": text,
-        "view": text,
-        "patient_id": text,
-        "study_id": text,
-        "option_similarity": datasets.List(datasets.Value("float32")),
-    })
+    return datasets.Features(
+        {
+            "id": text,
+            "image": datasets.Image(),
+            "image_id": text,
+            "task": text,
+            "question": text,
+            "options": datasets.List(text),
+            "answer": datasets.List(text),
+            "answer_text": datasets.List(text),
+            "disease": datasets.ClassLabel(names=list(CLASS_NAMES)),
+            "diseases": datasets.List(datasets.ClassLabel(names=list(CLASS_NAMES))),
+            "levels": datasets.List(text),
+            "source": datasets.ClassLabel(names=list(SOURCE_NAMES)),
+            "modality": text,
+            "view": text,
+            "patient_id": text,
+            "study_id": text,
+            "option_similarity": datasets.List(datasets.Value("float32")),
+        }
+    )
 
 
 def class_name(names: tuple[str, ...], value) -> str:

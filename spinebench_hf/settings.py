@@ -14,6 +14,7 @@ DEFAULT_SEED = 0
 DEFAULT_MAX_SIDE = 1024  # longest side of a standardized image
 GENERATION_SIZE = 1024  # max new tokens (the paper's replies reason at length); generation_size=N overrides it
 
+
 @dataclass(frozen=True)
 class ServerSettings:
     """How to reach an OpenAI-compatible server."""
@@ -82,8 +83,10 @@ def model_server() -> ServerSettings:
 
 
 def judge_server() -> ServerSettings:
-    return _server(("SPINEBENCH_JUDGE_BASE", "SPINEBENCH_API_BASE", "OPENAI_BASE_URL"),
-                   ("SPINEBENCH_JUDGE_KEY", "SPINEBENCH_API_KEY", "OPENAI_API_KEY"))
+    return _server(
+        ("SPINEBENCH_JUDGE_BASE", "SPINEBENCH_API_BASE", "OPENAI_BASE_URL"),
+        ("SPINEBENCH_JUDGE_KEY", "SPINEBENCH_API_KEY", "OPENAI_API_KEY"),
+    )
 
 
 def api_key(variable: str | None) -> str | None:
@@ -101,8 +104,10 @@ def baseline_seed() -> int:
 
 
 def baseline_encoder() -> tuple[str, str]:
-    return (_get("SPINEBENCH_ENCODER", default=DEFAULT_ENCODER),
-            _get("SPINEBENCH_ENCODER_WEIGHTS", default=DEFAULT_ENCODER_WEIGHTS))
+    return (
+        _get("SPINEBENCH_ENCODER", default=DEFAULT_ENCODER),
+        _get("SPINEBENCH_ENCODER_WEIGHTS", default=DEFAULT_ENCODER_WEIGHTS),
+    )
 
 
 def lighteval_fixes_enabled() -> bool:
@@ -110,4 +115,6 @@ def lighteval_fixes_enabled() -> bool:
 
 
 def hub_offline() -> bool:
-    return any(os.environ.get(name, "").lower() in ("1", "true", "yes") for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    return any(
+        os.environ.get(name, "").lower() in ("1", "true", "yes") for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    )

@@ -49,9 +49,12 @@ class Store:
         unique = list(dict.fromkeys(keys))
         with self._lock:
             for start in range(0, len(unique), BATCH):
-                chunk = unique[start:start + BATCH]
-                rows = self._db.execute(f"SELECT key, {', '.join(self.columns)} FROM {self.table} WHERE key IN "
-                                        f"({','.join('?' * len(chunk))})", chunk)
+                chunk = unique[start : start + BATCH]
+                rows = self._db.execute(
+                    f"SELECT key, {', '.join(self.columns)} FROM {self.table} WHERE key IN "
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
+                )
                 found.update((row[0], tuple(row[1:])) for row in rows)
         return found
 

@@ -27,10 +27,19 @@ ROOT = Path(__file__).resolve().parents[1]
 FORMS = ["folder", "zip", "tar", "tar.gz"]
 
 # one dataset row as the lighteval task receives it (a localization question on an RSNA slice)
-ROW = {"id": "rsna/1/2/3/localization/spinal-canal-stenosis", "image_id": "rsna/1/2/3", "task": "localization",
-       "question": "What is the site of the disease in the spine?", "options": ["L2/L3", "L1/L2", "L5/S1", "L4/L5", "L3/L4"],
-       "answer": ["B", "D"], "source": 2, "disease": 4, "modality": "MRI", "study_id": "1",
-       "image": Image.new("RGB", (8, 8))}
+ROW = {
+    "id": "rsna/1/2/3/localization/spinal-canal-stenosis",
+    "image_id": "rsna/1/2/3",
+    "task": "localization",
+    "question": "What is the site of the disease in the spine?",
+    "options": ["L2/L3", "L1/L2", "L5/S1", "L4/L5", "L3/L4"],
+    "answer": ["B", "D"],
+    "source": 2,
+    "disease": 4,
+    "modality": "MRI",
+    "study_id": "1",
+    "image": Image.new("RGB", (8, 8)),
+}
 
 
 def in_form(folder: Path, form: str, wrapper: str = "wrap/") -> Path:
@@ -51,15 +60,26 @@ def read_all(reader) -> tuple[dict[str, Record], dict[str, Skip]]:
 
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
     """`python -c CODE` in a fresh process from the project root, offline."""
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
-                          env=dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", **env))
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env=dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", **env),
+    )
 
 
 def torchrun(args, env=None, timeout=600):
     """Two data-parallel processes on the CPU (accelerate's MULTI_CPU, gloo)."""
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, ACCELERATE_USE_CPU="true", OMP_NUM_THREADS="1", **(env or {})))
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, ACCELERATE_USE_CPU="true", OMP_NUM_THREADS="1", **(env or {})),
+    )
 
 
 class ChatServer:
@@ -75,14 +95,18 @@ class ChatServer:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server.lock:
-                    server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+                    server.requests.append(
+                        {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+                    )
                     status, payload = server.script.pop(0) if len(server.script) > 1 else server.script[0]
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 time.sleep(server.delay)
                 with server.lock:
                     server.in_flight -= 1
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()  # bytes: sent as they are
+                data = (
+                    payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                )  # bytes: sent as they are
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("retry-after-ms", "10")  # keep the client's backoff short in tests
@@ -102,8 +126,13 @@ class ChatServer:
 
 
 def completion(text):
-    return 200, {"id": "c1", "object": "chat.completion", "created": 0, "model": "served",
-                 "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}]}
+    return 200, {
+        "id": "c1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "served",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+    }
 
 
 # scored questions with known answers (two models, clustered studies), as report.details.scored_questions gives them
@@ -113,27 +142,63 @@ LEVEL_OPTIONS = ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
 
 def diag(model, qid, study, gold, extracted, source="vindr"):
     answer = ["ABCDE"[DIAG_OPTIONS.index(gold)]]
-    return {"model": model, "task": "diagnosis", "variant": "", "id": qid, "image_id": qid, "study_id": study, "source": source,
-            "disease": gold, "modality": "X-ray", "options": DIAG_OPTIONS, "answer": answer, "extracted": extracted,
-            "stage": "marker" if extracted else "none", "acc": float(extracted == answer),
-            "format_compliance": float(bool(extracted))}
+    return {
+        "model": model,
+        "task": "diagnosis",
+        "variant": "",
+        "id": qid,
+        "image_id": qid,
+        "study_id": study,
+        "source": source,
+        "disease": gold,
+        "modality": "X-ray",
+        "options": DIAG_OPTIONS,
+        "answer": answer,
+        "extracted": extracted,
+        "stage": "marker" if extracted else "none",
+        "acc": float(extracted == answer),
+        "format_compliance": float(bool(extracted)),
+    }
 
 
 def loc(model, qid, study, gold, extracted, precision, recall):
-    return {"model": model, "task": "localization", "variant": "", "id": qid, "image_id": qid, "study_id": study, "source": "rsna",
-            "disease": "Spinal canal stenosis", "modality": "MRI", "options": LEVEL_OPTIONS, "answer": gold,
-            "extracted": extracted, "stage": "marker", "acc": float(sorted(gold) == sorted(extracted)),
-            "precision": precision, "recall": recall, "format_compliance": 1.0}
+    return {
+        "model": model,
+        "task": "localization",
+        "variant": "",
+        "id": qid,
+        "image_id": qid,
+        "study_id": study,
+        "source": "rsna",
+        "disease": "Spinal canal stenosis",
+        "modality": "MRI",
+        "options": LEVEL_OPTIONS,
+        "answer": gold,
+        "extracted": extracted,
+        "stage": "marker",
+        "acc": float(sorted(gold) == sorted(extracted)),
+        "precision": precision,
+        "recall": recall,
+        "format_compliance": 1.0,
+    }
 
 
-RECORDS = pd.DataFrame([
-    diag("m1", "q1", "s1", "Osteophytes", ["A"]), diag("m1", "q2", "s1", "Healthy", ["A"]),
-    diag("m1", "q3", "s2", "Healthy", ["B"]), diag("m1", "q4", "s3", "Vertebral collapse", []),
-    diag("m2", "q1", "s1", "Osteophytes", ["B"]), diag("m2", "q2", "s1", "Healthy", ["B"]),
-    diag("m2", "q3", "s2", "Healthy", ["B"]), diag("m2", "q4", "s3", "Vertebral collapse", ["A", "C"]),
-    loc("m1", "l1", "s4", ["C", "D"], ["C", "D"], 1.0, 1.0), loc("m1", "l2", "s4", ["D"], ["C", "D"], 0.5, 1.0),
-    loc("m2", "l1", "s4", ["C", "D"], ["C"], 1.0, 0.5), loc("m2", "l2", "s4", ["D"], ["E"], 0.0, 0.0),
-])
+RECORDS = pd.DataFrame(
+    [
+        diag("m1", "q1", "s1", "Osteophytes", ["A"]),
+        diag("m1", "q2", "s1", "Healthy", ["A"]),
+        diag("m1", "q3", "s2", "Healthy", ["B"]),
+        diag("m1", "q4", "s3", "Vertebral collapse", []),
+        diag("m2", "q1", "s1", "Osteophytes", ["B"]),
+        diag("m2", "q2", "s1", "Healthy", ["B"]),
+        diag("m2", "q3", "s2", "Healthy", ["B"]),
+        diag("m2", "q4", "s3", "Vertebral collapse", ["A", "C"]),
+        loc("m1", "l1", "s4", ["C", "D"], ["C", "D"], 1.0, 1.0),
+        loc("m1", "l2", "s4", ["D"], ["C", "D"], 0.5, 1.0),
+        loc("m2", "l1", "s4", ["C", "D"], ["C"], 1.0, 0.5),
+        loc("m2", "l2", "s4", ["D"], ["E"], 0.0, 0.0),
+    ]
+)
 
 
 def assert_one_truth_per_image(data: Path) -> int:
@@ -149,7 +214,11 @@ def assert_one_truth_per_image(data: Path) -> int:
         localization = datasets.load_dataset(str(data), "localization", split=split).remove_columns("image")
         for row in localization:
             condition = names[row["disease"]]
-            assert condition in diseases.get(row["image_id"], ()), (row["id"], condition, diseases.get(row["image_id"]))
+            assert condition in diseases.get(row["image_id"], ()), (
+                row["id"],
+                condition,
+                diseases.get(row["image_id"]),
+            )
             checked += 1
     return checked
 
@@ -168,6 +237,14 @@ def built(tmp_path_factory) -> Path:
     from spinebench_hf.construction.pipeline import BuildOptions, build
 
     with pytest.warns(UserWarning):
-        build(BuildOptions(sources=sources, output=root / "data", encoder=register_tiny_model(),
-                           encoder_weights="random", max_side=64, cache_dir=root / "cache"))
+        build(
+            BuildOptions(
+                sources=sources,
+                output=root / "data",
+                encoder=register_tiny_model(),
+                encoder_weights="random",
+                max_side=64,
+                cache_dir=root / "cache",
+            )
+        )
     return root

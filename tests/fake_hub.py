@@ -27,6 +27,7 @@ Trap in datasets 5.2.0 (reproduced with this fake): re-pushing the config that i
 default drops its `default: true` flag, whatever `set_default` is; check the README after a re-push.
 Verified on CPU with datasets 5.2.0, huggingface_hub 2.4.0 (2026-11).
 """
+
 import contextlib
 import hashlib
 import os
@@ -41,8 +42,8 @@ from huggingface_hub.hf_file_system import HfFileSystemResolvedRepositoryPath
 class FakeHub:
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
-        self.private: dict[str, bool | None] = {}   # repo_id -> `private` given at creation
-        self.commits: list[dict] = []               # one entry per create_commit call
+        self.private: dict[str, bool | None] = {}  # repo_id -> `private` given at creation
+        self.commits: list[dict] = []  # one entry per create_commit call
         self._staged: dict[tuple[str, str], bytes] = {}
         os.makedirs(self.root, exist_ok=True)
 
@@ -51,8 +52,7 @@ class FakeHub:
 
     def files(self, repo_id: str) -> list[str]:
         base = self.repo_dir(repo_id)
-        return sorted(os.path.relpath(os.path.join(d, f), base)
-                      for d, _, fs in os.walk(base) for f in fs)
+        return sorted(os.path.relpath(os.path.join(d, f), base) for d, _, fs in os.walk(base) for f in fs)
 
     # -- replacements for HfApi methods (`api` is the HfApi instance) --------------------------
     def repo_info(self, api, repo_id, repo_type=None, revision=None, **kwargs):
@@ -90,8 +90,9 @@ class FakeHub:
             elif isinstance(op, CommitOperationDelete):
                 if os.path.exists(target):
                     os.remove(target)
-        self.commits.append({"repo_id": repo_id, "message": commit_message,
-                             "paths": [op.path_in_repo for op in operations]})
+        self.commits.append(
+            {"repo_id": repo_id, "message": commit_message, "paths": [op.path_in_repo for op in operations]}
+        )
         return mock.Mock(commit_message=commit_message, oid="0" * 40)
 
 
@@ -120,8 +121,9 @@ def fake_hub(root: str):
     with contextlib.ExitStack() as stack:
         for name in ("repo_info", "create_repo", "preupload_lfs_files", "create_commit", "list_repo_files"):
             stack.enter_context(mock.patch.object(HfApi, name, method(name)))
-        stack.enter_context(mock.patch.object(HfFileSystemResolvedRepositoryPath, "unresolve",
-                                              lambda path: hub.repo_dir(path.repo_id)))
+        stack.enter_context(
+            mock.patch.object(HfFileSystemResolvedRepositoryPath, "unresolve", lambda path: hub.repo_dir(path.repo_id))
+        )
         stack.enter_context(mock.patch("datasets.dataset_dict.HfFileSystem", local_fs))
         stack.enter_context(mock.patch("datasets.arrow_dataset.HfFileSystem", local_fs, create=True))
         yield hub

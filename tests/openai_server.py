@@ -103,10 +103,19 @@ def main() -> None:
             letter = "ABCDE"[int(digest, 16) % 5]
             marker = "My final option" if "final option: [X]" in prompt else "My final options"
             reply = f"Reasoning about the image.\n{marker}: [{letter}]"
-            self.send(200, {"id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
-                            "choices": [{"index": 0, "finish_reason": "stop",
-                                         "message": {"role": "assistant", "content": reply}}],
-                            "usage": {"prompt_tokens": 100, "completion_tokens": 12, "total_tokens": 112}})
+            self.send(
+                200,
+                {
+                    "id": "c",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}
+                    ],
+                    "usage": {"prompt_tokens": 100, "completion_tokens": 12, "total_tokens": 112},
+                },
+            )
             with lock:
                 served[0] += 1
                 if faults.die_after and served[0] >= faults.die_after:

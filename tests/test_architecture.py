@@ -40,8 +40,19 @@ def stage_of(module: str) -> str | None:
 
 def test_the_tree_shows_the_stages():
     assert {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()} == set(STAGES)
-    assert CORE == {"dataset_files", "errors", "imaging", "labels", "metrics", "parsing", "prompts", "schema", "seeding",
-                    "settings", "sqlite_store"}
+    assert CORE == {
+        "dataset_files",
+        "errors",
+        "imaging",
+        "labels",
+        "metrics",
+        "parsing",
+        "prompts",
+        "schema",
+        "seeding",
+        "settings",
+        "sqlite_store",
+    }
 
 
 @pytest.mark.parametrize("stage", sorted(FORBIDDEN))
@@ -55,8 +66,12 @@ def test_imports_go_one_way(stage):
 
 
 def test_the_core_imports_no_stage():
-    crossing = [f"{name}.py imports {module}" for name in sorted(CORE)
-                for module in imported_modules(PACKAGE / f"{name}.py") if stage_of(module)]
+    crossing = [
+        f"{name}.py imports {module}"
+        for name in sorted(CORE)
+        for module in imported_modules(PACKAGE / f"{name}.py")
+        if stage_of(module)
+    ]
     assert crossing == []
 
 
@@ -72,9 +87,11 @@ def test_the_checker_sees_a_crossing(tmp_path):
 
 @pytest.mark.slow
 def test_the_task_file_loads_no_reader_no_build_no_pydicom():
-    code = ("import runpy, sys; runpy.run_path('tasks/spinebench.py'); "
-            "print(sorted(m for m in sys.modules if m == 'pydicom' or m.startswith(('spinebench_hf.sources', "
-            "'spinebench_hf.construction', 'spinebench_hf.embedding', 'open_clip'))))")
+    code = (
+        "import runpy, sys; runpy.run_path('tasks/spinebench.py'); "
+        "print(sorted(m for m in sys.modules if m == 'pydicom' or m.startswith(('spinebench_hf.sources', "
+        "'spinebench_hf.construction', 'spinebench_hf.embedding', 'open_clip'))))"
+    )
     result = run_python(code)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
@@ -82,9 +99,11 @@ def test_the_task_file_loads_no_reader_no_build_no_pydicom():
 
 @pytest.mark.slow
 def test_the_public_api_is_lazy_where_it_is_heavy():
-    code = ("import sys, spinebench_hf; before = 'pydicom' in sys.modules; "
-            "from spinebench_hf import standardize_dicom, parse_final_options, READERS; "
-            "print(before, 'pydicom' in sys.modules, sorted(READERS))")
+    code = (
+        "import sys, spinebench_hf; before = 'pydicom' in sys.modules; "
+        "from spinebench_hf import standardize_dicom, parse_final_options, READERS; "
+        "print(before, 'pydicom' in sys.modules, sorted(READERS))"
+    )
     result = run_python(code)
     assert result.stdout.split("\n")[0] == "False True ['buu', 'csxa', 'rsna', 'vindr']", result.stderr[-2000:]
 

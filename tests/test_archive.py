@@ -27,7 +27,10 @@ def test_zip_with_unsafe_members_is_read_in_place(tmp_path):
         out.writestr("/abs/escaped.txt", b"x")
     records, skips = read_all(BuuReader(archive))
     assert sorted(records) == ["AP/0001-F-045Y0", "LA/0001-F-045Y1"]
-    assert {k: s.kind for k, s in skips.items()} == {"../escaped.txt": UNSAFE_MEMBER, "/abs/escaped.txt": UNSAFE_MEMBER}
+    assert {k: s.kind for k, s in skips.items()} == {
+        "../escaped.txt": UNSAFE_MEMBER,
+        "/abs/escaped.txt": UNSAFE_MEMBER,
+    }
     assert "points outside the archive ('..'); it was not extracted" in skips["../escaped.txt"].reason
     assert "has an absolute path" in skips["/abs/escaped.txt"].reason
     assert not (tmp_path / "escaped.txt").exists() and not list(tmp_path.rglob("escaped.txt"))
@@ -53,7 +56,10 @@ def test_tar_extraction_never_writes_outside(tmp_path, cache_dir):
     records, skips = read_all(BuuReader(archive, cache_dir=cache_dir))
     assert sorted(records) == ["AP/0001-F-045Y0", "LA/0001-F-045Y1"]
     assert {k: s.kind for k, s in skips.items()} == {
-        "../../escaped.txt": UNSAFE_MEMBER, "/abs/escaped-abs.txt": UNSAFE_MEMBER, "BUU/link.jpg": UNSAFE_MEMBER}
+        "../../escaped.txt": UNSAFE_MEMBER,
+        "/abs/escaped-abs.txt": UNSAFE_MEMBER,
+        "BUU/link.jpg": UNSAFE_MEMBER,
+    }
     assert "is a link or device" in skips["BUU/link.jpg"].reason
     assert not list(tmp_path.rglob("escaped*.txt")) and not list(cache_dir.rglob("link.jpg"))
     # a second open reuses the extraction and still reports the rejected members
@@ -76,7 +82,7 @@ def test_damaged_member_is_an_image_error_naming_it(tmp_path):
             out.writestr(name, data)
     data = bytearray(archive.read_bytes())
     offset = data.index(b"\xff\xd8", data.index(b"AP/0001-F-045Y0.jpg"))  # that member's stored JPEG
-    data[offset + 200: offset + 260] = bytes(60)  # the zip's CRC no longer matches
+    data[offset + 200 : offset + 260] = bytes(60)  # the zip's CRC no longer matches
     archive.write_bytes(bytes(data))
     records, _ = read_all(BuuReader(archive))
     with pytest.raises(ImageError, match=r"buu.zip!AP/0001-F-045Y0.jpg: cannot read the file: Bad CRC-32"):

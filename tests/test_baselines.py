@@ -19,8 +19,9 @@ def test_random_baseline_is_at_chance():
     diagnosis = np.mean([score_diagnosis(random_letters(f"d{i}", "diagnosis", 5, 0), g) for i, g in enumerate(golds)])
     assert abs(diagnosis - 0.2) < 3 * np.sqrt(0.2 * 0.8 / n)
     sets = [SUBSETS[i] for i in rng.integers(0, 31, n)]
-    localization = np.mean([score_localization(random_letters(f"l{i}", "localization", 5, 0), g)["acc"]
-                            for i, g in enumerate(sets)])
+    localization = np.mean(
+        [score_localization(random_letters(f"l{i}", "localization", 5, 0), g)["acc"] for i, g in enumerate(sets)]
+    )
     assert abs(localization - 1 / 31) < 3 * np.sqrt((1 / 31) * (30 / 31) / n)
     assert len(SUBSETS) == 31 and len(set(SUBSETS)) == 31
     assert random_letters("x", "diagnosis", 5, 0) == random_letters("x", "diagnosis", 5, 0)
@@ -41,6 +42,10 @@ def test_nearest_neighbour_rules():
     assert similarity == pytest.approx({"Healthy": 0.0, "Osteophytes": 0.6})
     assert nearest_letters(["Healthy", "x", "Osteophytes", "y", "z"], similarity) == ("C",)
     assert nearest_letters(["x", "y", "z", "u", "v"], similarity) == ()
-    rows = [{"source": 0, "levels": ["L4/L5"]}, {"source": 0, "levels": ["L4/L5"]}, {"source": 0, "levels": ["L5/S1"]},
-            {"source": 2, "levels": ["L5/S1", "L3/L4"]}]
+    rows = [
+        {"source": 0, "levels": ["L4/L5"]},
+        {"source": 0, "levels": ["L4/L5"]},
+        {"source": 0, "levels": ["L5/S1"]},
+        {"source": 2, "levels": ["L5/S1", "L3/L4"]},
+    ]
     assert most_common_answer(rows) == {0: ("L4/L5",), 2: ("L3/L4", "L5/S1")}

@@ -13,10 +13,11 @@ from conftest import assert_one_truth_per_image
 from tiny_clip import register_tiny_model
 
 from spinebench_hf.construction.pipeline import BuildOptions, build
-from spinebench_hf.construction.subset import SUB_SIZES, balanced_quotas
+from spinebench_hf.construction.subset import balanced_quotas
 from spinebench_hf.embedding.encoder import ImageEncoder, embed
 from spinebench_hf.labels import CLASS_NAMES, DISEASES, HEALTHY, LEVELS
 from spinebench_hf.prompts import LETTERS
+from spinebench_hf.schema import SUB_SIZES
 from spinebench_hf.sources.synthetic import write_samples
 
 PER_SOURCE = 14
@@ -26,8 +27,14 @@ PER_SOURCE = 14
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("build")
     sources = {name: str(path) for name, path in write_samples(root / "archives", per_source=PER_SOURCE).items()}
-    options = BuildOptions(sources=sources, output=root / "out", encoder=register_tiny_model(),
-                           encoder_weights="random", max_side=64, cache_dir=root / "cache")
+    options = BuildOptions(
+        sources=sources,
+        output=root / "out",
+        encoder=register_tiny_model(),
+        encoder_weights="random",
+        max_side=64,
+        cache_dir=root / "cache",
+    )
     with pytest.warns(UserWarning, match="random"):
         report = build(options)
     return {"root": root, "options": options, "report": report}
@@ -117,12 +124,24 @@ def test_report_accounts_for_every_source_row(built):
     assert report["sources"]["vindr"]["skipped"] == {"dropped-label": 1}  # the sample's Surgical implant image
     assert report["questions"]["diagnosis"] == sum(s["images"] for s in report["sources"].values())
     assert report["encoder"]["weights"] == "random" and len(report["encoder"]["weight_hash"]) == 64
-    assert json.loads((built["options"].output / "build_report.json").read_text())["fingerprint"] == report["fingerprint"]
-    files = sorted(p.relative_to(built["options"].output).as_posix() for p in built["options"].output.rglob("*.parquet"))
-    assert files == sorted(report["files"]) == [
-        "diagnosis/full-00000-of-00001.parquet", "diagnosis/sub-00000-of-00001.parquet",
-        "diagnosis/train-00000-of-00001.parquet", "localization/full-00000-of-00001.parquet",
-        "localization/sub-00000-of-00001.parquet", "localization/train-00000-of-00001.parquet"]
+    assert (
+        json.loads((built["options"].output / "build_report.json").read_text())["fingerprint"] == report["fingerprint"]
+    )
+    files = sorted(
+        p.relative_to(built["options"].output).as_posix() for p in built["options"].output.rglob("*.parquet")
+    )
+    assert (
+        files
+        == sorted(report["files"])
+        == [
+            "diagnosis/full-00000-of-00001.parquet",
+            "diagnosis/sub-00000-of-00001.parquet",
+            "diagnosis/train-00000-of-00001.parquet",
+            "localization/full-00000-of-00001.parquet",
+            "localization/sub-00000-of-00001.parquet",
+            "localization/train-00000-of-00001.parquet",
+        ]
+    )
     card = (built["options"].output / "README.md").read_text()
     assert "config_name: diagnosis" in card and "path: localization/sub-*" in card and "num_examples:" in card
     diagnosis_full = report["splits"]["diagnosis"]["full"]["rows"]
@@ -139,8 +158,15 @@ def test_two_builds_are_byte_identical_wherever_the_archives_lie(built, tmp_path
         target.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if Path(path).is_dir() else shutil.copy)(path, target)
         moved[name] = str(target)
-    options = BuildOptions(sources=moved, output=tmp_path / "again", encoder=register_tiny_model(),
-                           encoder_weights="random", max_side=64, cache_dir=tmp_path / "fresh-cache", num_proc=2)
+    options = BuildOptions(
+        sources=moved,
+        output=tmp_path / "again",
+        encoder=register_tiny_model(),
+        encoder_weights="random",
+        max_side=64,
+        cache_dir=tmp_path / "fresh-cache",
+        num_proc=2,
+    )
     with pytest.warns(UserWarning):
         report = build(options)
     assert report["fingerprint"] == built["report"]["fingerprint"]
@@ -186,13 +212,20 @@ def test_pydicom_warnings_are_counted_once_not_printed_per_file(tmp_path, capfd)
             out = io.BytesIO()
             ds.save_as(out, enforce_file_format=True)
         path.write_bytes(out.getvalue())
-    options = BuildOptions(sources={"vindr": str(folder)}, output=tmp_path / "out", encoder=register_tiny_model(),
-                           encoder_weights="random", max_side=32, cache_dir=tmp_path / "cache")
+    options = BuildOptions(
+        sources={"vindr": str(folder)},
+        output=tmp_path / "out",
+        encoder=register_tiny_model(),
+        encoder_weights="random",
+        max_side=32,
+        cache_dir=tmp_path / "cache",
+    )
     capfd.readouterr()
     with pytest.warns(UserWarning, match="RANDOM") as caught:
         report = build(options)
     printed = capfd.readouterr()
     assert "excess padding" not in printed.out + printed.err + " ".join(str(w.message) for w in caught)
     assert report["decoder_warnings"] == {
-        "pydicom: The pixel data is N bytes long, which indicates it contains N bytes of excess padding to be removed": 6}
+        "pydicom: The pixel data is N bytes long, which indicates it contains N bytes of excess padding to be removed": 6
+    }
     assert report["sources"]["vindr"]["images"] == 6 and report["image_notes"] == []

@@ -13,8 +13,9 @@ AP_L1 = tuple(2 if i == 1 else 0 for i in range(10))  # L1b
 
 
 def write_fixture(root):
-    write_buu(root, [BuuCase(1), BuuCase(2, "M", 61, la_codes=LA_L4_SLIP), BuuCase(3, "F", 7, AP_L1, LA_L5_S1),
-                     BuuCase(4)])
+    write_buu(
+        root, [BuuCase(1), BuuCase(2, "M", 61, la_codes=LA_L4_SLIP), BuuCase(3, "F", 7, AP_L1, LA_L5_S1), BuuCase(4)]
+    )
     # Kaggle-mirror strays, a short CSV, a name that is not NNNN-S-AAAYV, a non-numeric CSV
     (root / "LA" / "1665-M-014Y1(1).jpg").write_bytes((root / "LA" / "0001-F-045Y1.jpg").read_bytes())
     (root / "LA" / "1674-F-050Y1(1).csv").write_text("1,2,3,4,0\n")
@@ -77,5 +78,7 @@ def test_endplate_csv_rules():
 def test_not_a_buu_folder(tmp_path):
     (tmp_path / "train_images").mkdir()
     (tmp_path / "train_images" / "x.dicom").write_bytes(b"")
-    with pytest.raises(SourceFormatError, match=r"(?s)is not a BUU-LSPINE source: no AP/ or LA/ folder.*Expected layout"):
+    with pytest.raises(
+        SourceFormatError, match=r"(?s)is not a BUU-LSPINE source: no AP/ or LA/ folder.*Expected layout"
+    ):
         BuuReader(tmp_path)

@@ -16,9 +16,14 @@ def test_samples_then_scan_every_source(tmp_path, capsys, monkeypatch):
     report = tmp_path / "skips.json"
     assert main(command[1:] + ["--decode", "--max-side", "64", "--report", str(report)]) == 0
     out = capsys.readouterr().out
-    for line in ["buu: 10 images used, 0 skipped", "csxa: 8 images used, 0 skipped", "rsna: 10 images used, 0 skipped",
-                 "vindr: 7 images used, 1 skipped", "image skipped dropped-label          1   e.g. carries "
-                 "['Surgical implant']", "Spinal canal stenosis"]:
+    for line in [
+        "buu: 10 images used, 0 skipped",
+        "csxa: 8 images used, 0 skipped",
+        "rsna: 10 images used, 0 skipped",
+        "vindr: 7 images used, 1 skipped",
+        "image skipped dropped-label          1   e.g. carries ['Surgical implant']",
+        "Spinal canal stenosis",
+    ]:
         assert line in out
     skips = json.loads(report.read_text())["skips"]
     assert [s["kind"] for s in skips] == ["dropped-label"]  # the sample's one "Surgical implant" image
@@ -27,8 +32,11 @@ def test_samples_then_scan_every_source(tmp_path, capsys, monkeypatch):
 @pytest.mark.slow
 def test_wrong_source_is_an_error_without_traceback(tmp_path):
     paths = write_samples(tmp_path, per_source=6)
-    result = subprocess.run([sys.executable, "-m", "spinebench_hf.cli", "scan", "--vindr", str(paths["csxa"])],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "spinebench_hf.cli", "scan", "--vindr", str(paths["csxa"])],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("spinebench: error: ") and "Traceback" not in result.stderr
     assert "is not a VinDr-SpineXR source: no 'annotations/train.csv' found at any depth" in result.stderr
@@ -53,8 +61,19 @@ def buu_with_a_row_more_in_every_csv(tmp_path):
 
 def test_a_mostly_skipped_source_stops_the_build_before_decoding(tmp_path, capsys):
     paths = write_samples(tmp_path / "samples", per_source=6)
-    argv = ["build", "--buu", str(buu_with_a_row_more_in_every_csv(tmp_path)), "--csxa", str(paths["csxa"]),
-            "--output", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--encoder-weights", "random"]
+    argv = [
+        "build",
+        "--buu",
+        str(buu_with_a_row_more_in_every_csv(tmp_path)),
+        "--csxa",
+        str(paths["csxa"]),
+        "--output",
+        str(tmp_path / "out"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--encoder-weights",
+        "random",
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("spinebench: error: BUU-LSPINE (buu): no usable image: 0 of 8 candidate images usable")
@@ -83,9 +102,11 @@ def test_the_majority_rule_counts_images_not_rows():
     record = Record("rsna", "k", "p", "s", "MRI", "Sagittal T1", ("Healthy",), (), ImageRef(None, "m", "dicom"))
 
     def report(used: int, skipped: int, rows: int = 0) -> ScanReport:
-        return ScanReport(records=[replace(record, key=f"k{i}") for i in range(used)],
-                          skips=[Skip("rsna", f"s{i}", "missing-image", "gone") for i in range(skipped)]
-                          + [Skip("rsna", f"r{i}", "unknown-label", "a row", image=False) for i in range(rows)])
+        return ScanReport(
+            records=[replace(record, key=f"k{i}") for i in range(used)],
+            skips=[Skip("rsna", f"s{i}", "missing-image", "gone") for i in range(skipped)]
+            + [Skip("rsna", f"r{i}", "unknown-label", "a row", image=False) for i in range(rows)],
+        )
 
     check_complete(report(4, 4), [RsnaReader])  # half skipped: still built
     check_complete(report(4, 0, rows=100), [RsnaReader])  # skipped rows are not images

@@ -24,12 +24,39 @@ def test_separation_summary():
 def test_compare_two_encoders(built, tmp_path, capsys):
     tiny = register_tiny_model()
     with pytest.warns(UserWarning):
-        assert main(["compare-encoders", str(built / "data"), "--encoder", f"{tiny}:random",
-                     "--encoder", "ViT-B-32-SigLIP2-256:random", "--limit", "12", "--output", str(tmp_path)]) == 0
+        assert (
+            main(
+                [
+                    "compare-encoders",
+                    str(built / "data"),
+                    "--encoder",
+                    f"{tiny}:random",
+                    "--encoder",
+                    "ViT-B-32-SigLIP2-256:random",
+                    "--limit",
+                    "12",
+                    "--output",
+                    str(tmp_path),
+                ]
+            )
+            == 0
+        )
     assert "own_top1" in capsys.readouterr().out
     table = pd.read_csv(tmp_path / "similarity.csv")
     assert len(table) == 24 and set(table.encoder) == {f"{tiny}:random", "ViT-B-32-SigLIP2-256:random"}
-    assert list(table.columns[3:14]) == ["Dsn", "Fs", "Sas", "Ost", "Scs", "Spondy", "Strcv", "Vc", "Ck", "Cl", "Sigcv"]
+    assert list(table.columns[3:14]) == [
+        "Dsn",
+        "Fs",
+        "Sas",
+        "Ost",
+        "Scs",
+        "Spondy",
+        "Strcv",
+        "Vc",
+        "Ck",
+        "Cl",
+        "Sigcv",
+    ]
     for row in table.itertuples():
         negatives = row.hard_negatives.split(", ")
         assert len(negatives) == 3 and row.correct not in negatives and "Healthy" not in negatives

@@ -36,11 +36,20 @@ EXPECTED_SKIPS = {
 
 
 def write_fixture(root, zipped=False):
-    cases = [CsxaCase(1, 1), CsxaCase(2, 2, "149"), CsxaCase(3, 3, "061"), CsxaCase(4, 4, "052"),
-             CsxaCase(5, 5.0, "070"), CsxaCase(6, "n/a", "040"),
-             CsxaCase(2548, 1, "130", landmarks=CSXA_LANDMARKS[:5] + ["C3 top right"] + CSXA_LANDMARKS[5:]),
-             CsxaCase(8, 2, "033", in_workbook=False), CsxaCase(10, 3, "044"), CsxaCase(11, 1, "050"),
-             CsxaCase(12, 1, "050"), CsxaCase(13, 1, "050")]
+    cases = [
+        CsxaCase(1, 1),
+        CsxaCase(2, 2, "149"),
+        CsxaCase(3, 3, "061"),
+        CsxaCase(4, 4, "052"),
+        CsxaCase(5, 5.0, "070"),
+        CsxaCase(6, "n/a", "040"),
+        CsxaCase(2548, 1, "130", landmarks=CSXA_LANDMARKS[:5] + ["C3 top right"] + CSXA_LANDMARKS[5:]),
+        CsxaCase(8, 2, "033", in_workbook=False),
+        CsxaCase(10, 3, "044"),
+        CsxaCase(11, 1, "050"),
+        CsxaCase(12, 1, "050"),
+        CsxaCase(13, 1, "050"),
+    ]
     write_csxa(root, cases, extra_rows=[(9, 1), (10, 4), ("abc", 2)])
     (root / "datasets-JSON" / "0011050.json").unlink()
     (root / "datasets-PNG" / "0012050.png").unlink()
@@ -83,7 +92,9 @@ def test_workbook_without_curvature_column(tmp_path):
     book = load_workbook(tmp_path / "datasets.xlsx")
     book.active["F2"] = "Shape"
     book.save(tmp_path / "datasets.xlsx")
-    with pytest.raises(SourceFormatError, match=r"datasets.xlsx: no column starting with 'Curvature'; found \['Number'"):
+    with pytest.raises(
+        SourceFormatError, match=r"datasets.xlsx: no column starting with 'Curvature'; found \['Number'"
+    ):
         list(CsxaReader(tmp_path).read())
 
 

@@ -15,7 +15,9 @@ def test_demo_prints_the_paper_table_for_the_three_baselines(tmp_path, capsys):
     assert main(["demo", "--output", str(tmp_path / "demo"), "--per-source", "6"]) == 0
     out = capsys.readouterr().out
     assert out.count(BANNER) == 2 and "| Model | SDD Acc | SLL Acc | SLL Pre | SLL Recall | Overall Acc |" in out
-    rows = {line.split("|")[1].strip(): line for line in out.splitlines() if re.match(r"\| (random|healthy|nearest)", line)}
+    rows = {
+        line.split("|")[1].strip(): line for line in out.splitlines() if re.match(r"\| (random|healthy|nearest)", line)
+    }
     assert set(rows) == {"random", "healthy", "nearest-neighbour"}
     assert all(re.fullmatch(r"\|( [\w-]+ \|)( \d+\.\d\d \|){5}", row) for row in rows.values()), rows
     assert (tmp_path / "demo" / "results.md").read_text().startswith(BANNER)
@@ -29,7 +31,18 @@ def test_demo_prints_the_paper_table_for_the_three_baselines(tmp_path, capsys):
     assert (tmp_path / "report" / "confusion_nearest-neighbour.png").stat().st_size > 5000
 
     # the rating kit on the same runs: real details, real images embedded in the page
-    assert main(["rating-sheet", str(tmp_path / "demo" / "results"), "--output", str(tmp_path / "rating"),
-                 "--per-task", "2"]) == 0
+    assert (
+        main(
+            [
+                "rating-sheet",
+                str(tmp_path / "demo" / "results"),
+                "--output",
+                str(tmp_path / "rating"),
+                "--per-task",
+                "2",
+            ]
+        )
+        == 0
+    )
     page = (tmp_path / "rating" / "rating_sheet.html").read_text()
     assert page.count("<section class='case'>") == 3 * 2 * 2 and page.count("data:image/png;base64,") == 12

@@ -94,7 +94,9 @@ def test_threaded_preprocessing_gives_the_same_bytes_as_one_thread(tiny, monkeyp
     encoded = [png(image) for image in images]
     threaded = ImageEncoder(TINY, weights="random", seed=0, batch_size=4, threads=3)
     workers, prepare = set(), threaded._prepare
-    monkeypatch.setattr(threaded, "_prepare", lambda image: workers.add(threading.current_thread().name) or prepare(image))
+    monkeypatch.setattr(
+        threaded, "_prepare", lambda image: workers.add(threading.current_thread().name) or prepare(image)
+    )
     assert threaded.encode(encoded).tobytes() == tiny.encode(encoded).tobytes() == tiny.encode(images).tobytes()
     assert workers and all(name.startswith("spinebench-preprocess") for name in workers)
 
@@ -141,10 +143,16 @@ def test_webli_not_cached_offline_says_what_to_do(tmp_path, monkeypatch):
         ImageEncoder("ViT-B-16-SigLIP2", weights="webli", cache_dir=str(tmp_path))
     message = str(caught.value)
     assert isinstance(caught.value, SpineBenchError) and caught.value.__suppress_context__
-    for part in ("open_clip_model.safetensors", "open_clip_pytorch_model.bin", "models--timm--ViT-B-16-SigLIP2",
-                 "offline", f"hf download timm/ViT-B-16-SigLIP2 --cache-dir {tmp_path}",
-                 "huggingface-cli download timm/ViT-B-16-SigLIP2", "--encoder-weights random",
-                 "--encoder-weights FILE"):
+    for part in (
+        "open_clip_model.safetensors",
+        "open_clip_pytorch_model.bin",
+        "models--timm--ViT-B-16-SigLIP2",
+        "offline",
+        f"hf download timm/ViT-B-16-SigLIP2 --cache-dir {tmp_path}",
+        "huggingface-cli download timm/ViT-B-16-SigLIP2",
+        "--encoder-weights random",
+        "--encoder-weights FILE",
+    ):
         assert part in message
 
 
@@ -166,9 +174,14 @@ def save_full_checkpoint(path: Path, seed: int) -> None:
     torch.save({"state_dict": full_tiny_model(seed).state_dict()}, path)
 
 
-@pytest.mark.parametrize("filename, save", [("tower.safetensors", save_tower_only),
-                                            ("prefixed.safetensors", save_prefixed_tower),
-                                            ("full.pt", save_full_checkpoint)])
+@pytest.mark.parametrize(
+    "filename, save",
+    [
+        ("tower.safetensors", save_tower_only),
+        ("prefixed.safetensors", save_prefixed_tower),
+        ("full.pt", save_full_checkpoint),
+    ],
+)
 def test_weights_file_round_trips(tmp_path, filename, save):
     save(tmp_path / filename, seed=5)
     images = [picture(i, (40 + i, 30)) for i in range(3)]
@@ -183,8 +196,11 @@ def test_weights_file_round_trips(tmp_path, filename, save):
 def test_weights_file_with_wrong_keys_is_refused(tmp_path):
     bad = tmp_path / "other-model.safetensors"
     safetensors.torch.save_file({"encoder.layer0.weight": torch.zeros(2, 2)}, str(bad))
-    with pytest.raises(EncoderError, match=r"other-model\.safetensors: not weights of this image tower.*"
-                                           r"missing keys.*encoder\.layer0\.weight"):
+    with pytest.raises(
+        EncoderError,
+        match=r"other-model\.safetensors: not weights of this image tower.*"
+        r"missing keys.*encoder\.layer0\.weight",
+    ):
         ImageEncoder(TINY, weights=str(bad))
 
 

@@ -33,8 +33,17 @@ FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthChe
 def fixtures(root):
     write_buu(root / "buu", [BuuCase(1), BuuCase(2, la_codes=(0,) * 6 + (1,) + (0,) * 4)])
     write_csxa(root / "csxa", [CsxaCase(1, 1), CsxaCase(2, 5, "044")])
-    write_rsna(root / "rsna", [RsnaStudy(7, [RsnaSeries(71, "Sagittal T2/STIR", (1, 2))],
-                                         [(71, 1, "Spinal Canal Stenosis", "L4/L5")], {"spinal_canal_stenosis_l4_l5": "Severe"})])
+    write_rsna(
+        root / "rsna",
+        [
+            RsnaStudy(
+                7,
+                [RsnaSeries(71, "Sagittal T2/STIR", (1, 2))],
+                [(71, 1, "Spinal Canal Stenosis", "L4/L5")],
+                {"spinal_canal_stenosis_l4_l5": "Severe"},
+            )
+        ],
+    )
     write_vindr(root / "vindr", [VindrImage(f"{n:032x}", lesions=("Osteophytes",)) for n in (1, 2)])
     return root
 
@@ -61,9 +70,12 @@ def contents(original: bytes):
     return st.one_of(
         st.binary(max_size=2000),
         st.integers(0, len(original)).map(lambda n: original[:n]),
-        st.lists(st.text(max_size=80), max_size=8).map(lambda lines: (text + "\n".join(lines)).encode("utf-8", "replace")),
+        st.lists(st.text(max_size=80), max_size=8).map(
+            lambda lines: (text + "\n".join(lines)).encode("utf-8", "replace")
+        ),
         st.sampled_from(["1e308", "-1", "99999999999999999999999", "NaN", "", "abc", "1.5", "None"]).map(
-            lambda value: _replace_numbers(text, value).encode()),
+            lambda value: _replace_numbers(text, value).encode()
+        ),
     )
 
 
@@ -84,8 +96,9 @@ def read(reader, folder):
     return items
 
 
-@pytest.mark.parametrize("reader, source", [(BuuReader, "buu"), (CsxaReader, "csxa"), (RsnaReader, "rsna"),
-                                            (VindrReader, "vindr")])
+@pytest.mark.parametrize(
+    "reader, source", [(BuuReader, "buu"), (CsxaReader, "csxa"), (RsnaReader, "rsna"), (VindrReader, "vindr")]
+)
 def test_unfuzzed_fixtures_give_records(sources, reader, source):
     """So that the fuzzing below starts from inputs that work."""
     assert any(isinstance(item, Record) for item in read(reader, sources / source))

@@ -12,9 +12,11 @@ from spinebench_hf.evaluation import lighteval_fixes
 from spinebench_hf.evaluation.lighteval_task import SpineBenchScore, spinebench_doc, tasks_table
 from spinebench_hf.prompts import build_prompt
 
-SPINEBENCH_TASKS = ("['spinebench:diagnosis', 'spinebench:diagnosis_blind', 'spinebench:diagnosis_circular', "
-                    "'spinebench:diagnosis_full', 'spinebench:localization', 'spinebench:localization_blind', "
-                    "'spinebench:localization_full']")
+SPINEBENCH_TASKS = (
+    "['spinebench:diagnosis', 'spinebench:diagnosis_blind', 'spinebench:diagnosis_circular', "
+    "'spinebench:diagnosis_full', 'spinebench:localization', 'spinebench:localization_blind', "
+    "'spinebench:localization_full']"
+)
 
 
 def test_doc_carries_prompt_image_and_gold():
@@ -24,22 +26,38 @@ def test_doc_carries_prompt_image_and_gold():
     assert doc.specific["id"] == ROW["id"] and doc.specific["answer"] == ["B", "D"]
 
 
-@pytest.mark.parametrize("text", ["<think>maybe [A]</think>\nMy final options: [B, D]",
-                                  ["<think>maybe [A]</think>\nMy final options: [D, B]"]])
+@pytest.mark.parametrize(
+    "text",
+    ["<think>maybe [A]</think>\nMy final options: [B, D]", ["<think>maybe [A]</think>\nMy final options: [D, B]"]],
+)
 def test_scoring_records_the_extraction(text):
     doc = spinebench_doc(ROW, "spinebench:localization")
     scores = SpineBenchScore("localization").compute(doc, ModelResponse(text=text))
-    assert scores == {"acc": 1.0, "acc_rules": 1.0, "precision": 1.0, "recall": 1.0, "f1": 1.0, "jaccard": 1.0,
-                      "format_compliance": 1.0, "judge_rescue": 0.0}
+    assert scores == {
+        "acc": 1.0,
+        "acc_rules": 1.0,
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+        "jaccard": 1.0,
+        "format_compliance": 1.0,
+        "judge_rescue": 0.0,
+    }
     assert doc.specific["extracted"] == ["B", "D"] and doc.specific["extraction_stage"] == "marker"
     assert doc.specific["reply"].startswith("<think>maybe [A]</think>")  # the raw reply is kept
 
 
 def test_task_table_names_and_splits():
     table = {config.name: config for config in tasks_table()}
-    assert set(table) == {"spinebench:diagnosis", "spinebench:localization", "spinebench:diagnosis_full",
-                          "spinebench:localization_full", "spinebench:diagnosis_blind", "spinebench:localization_blind",
-                          "spinebench:diagnosis_circular"}
+    assert set(table) == {
+        "spinebench:diagnosis",
+        "spinebench:localization",
+        "spinebench:diagnosis_full",
+        "spinebench:localization_full",
+        "spinebench:diagnosis_blind",
+        "spinebench:localization_blind",
+        "spinebench:diagnosis_circular",
+    }
     assert table["spinebench:diagnosis_circular"].hf_repo.endswith("-circular")
     assert list(table["spinebench:diagnosis"].evaluation_splits) == ["sub"]
     assert list(table["spinebench:localization_full"].evaluation_splits) == ["full"]
@@ -63,11 +81,13 @@ def test_pins_keep_the_hub2_and_xxhash4_defects_away():
     assert loaded.returncode == 0, loaded.stderr[-2000:]
 
 
-REGISTRY = ("from spinebench_hf.evaluation.lighteval_fixes import stub_offline_downloads\n"
-            "if {stub}: stub_offline_downloads()\n"
-            "from lighteval.tasks.registry import Registry\n"
-            f"configs = Registry.load_all_task_configs(custom_tasks={str(ROOT / 'tasks' / 'spinebench.py')!r})\n"
-            "print(sorted(name for name in configs if name.startswith('spinebench')))")
+REGISTRY = (
+    "from spinebench_hf.evaluation.lighteval_fixes import stub_offline_downloads\n"
+    "if {stub}: stub_offline_downloads()\n"
+    "from lighteval.tasks.registry import Registry\n"
+    f"configs = Registry.load_all_task_configs(custom_tasks={str(ROOT / 'tasks' / 'spinebench.py')!r})\n"
+    "print(sorted(name for name in configs if name.startswith('spinebench')))"
+)
 
 
 @pytest.mark.slow
@@ -94,20 +114,27 @@ def test_defect_vlm_text_is_a_str():
 
 @pytest.mark.slow
 def test_the_task_file_fixes_the_vlm_backend_in_its_own_process_only():
-    code = ("import runpy, sys\n"
-            "from lighteval.models.transformers import vlm_transformers_model as vlm\n"
-            "before = vlm.gather_object.__name__\n"
-            "runpy.run_path('tasks/spinebench.py')\n"
-            "print(before, vlm.gather_object.__name__, vlm.VLMTransformersModel.greedy_until.__wrapped__ is not None,\n"
-            "      'pydicom' in sys.modules, any(m.startswith(('spinebench_hf.sources', 'spinebench_hf.construction')) for m in sys.modules))")
+    code = (
+        "import runpy, sys\n"
+        "from lighteval.models.transformers import vlm_transformers_model as vlm\n"
+        "before = vlm.gather_object.__name__\n"
+        "runpy.run_path('tasks/spinebench.py')\n"
+        "print(before, vlm.gather_object.__name__, vlm.VLMTransformersModel.greedy_until.__wrapped__ is not None,\n"
+        "      'pydicom' in sys.modules, any(m.startswith(('spinebench_hf.sources', 'spinebench_hf.construction')) for m in sys.modules))"
+    )
     result = run_python(code)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["gather_object", "gather_without_padding", "True", "False", "False"]
-    untouched = run_python("from lighteval.models.transformers import vlm_transformers_model as vlm; "
-                       "print(vlm.gather_object.__name__)")
+    untouched = run_python(
+        "from lighteval.models.transformers import vlm_transformers_model as vlm; print(vlm.gather_object.__name__)"
+    )
     assert untouched.stdout.split() == ["gather_object"]  # nothing of ours runs where it was not asked for
-    switched_off = run_python(code.replace("print(before, ", "print(before, ").replace(
-        "vlm.VLMTransformersModel.greedy_until.__wrapped__ is not None", "True"), SPINEBENCH_NO_LIGHTEVAL_PATCHES="1")
+    switched_off = run_python(
+        code.replace("print(before, ", "print(before, ").replace(
+            "vlm.VLMTransformersModel.greedy_until.__wrapped__ is not None", "True"
+        ),
+        SPINEBENCH_NO_LIGHTEVAL_PATCHES="1",
+    )
     assert switched_off.stdout.split()[:2] == ["gather_object", "gather_object"]
 
 

@@ -27,8 +27,13 @@ OPTIONS = ["Osteophytes", "Healthy", "Vertebral collapse", "Disc space narrowing
 
 
 def record(image, answer="Healthy"):
-    return {"image": image, "question": "What spinal disease does this patient have?", "task": DIAG, "answers": answer,
-            "options": OPTIONS}
+    return {
+        "image": image,
+        "question": "What spinal disease does this patient have?",
+        "task": DIAG,
+        "answers": answer,
+        "options": OPTIONS,
+    }
 
 
 def release(root: Path, records) -> Path:
@@ -59,8 +64,21 @@ def open_build(tmp_path_factory):
     """A CSXA-only build (a source whose images may be published), and its archive."""
     root = tmp_path_factory.mktemp("open")
     csxa = write_csxa(root / "csxa", [CsxaCase(n, 1 + n % 5) for n in range(1, 9)])
-    argv = ["build", "--csxa", csxa, "--output", root / "data", "--cache-dir", root / "cache",
-            "--encoder", register_tiny_model(), "--encoder-weights", "random", "--max-side", "48"]
+    argv = [
+        "build",
+        "--csxa",
+        csxa,
+        "--output",
+        root / "data",
+        "--cache-dir",
+        root / "cache",
+        "--encoder",
+        register_tiny_model(),
+        "--encoder-weights",
+        "random",
+        "--max-side",
+        "48",
+    ]
     with pytest.warns(UserWarning):
         assert main([str(arg) for arg in argv]) == 0
     return root, argv
@@ -68,14 +86,15 @@ def open_build(tmp_path_factory):
 
 def build_argv(open_build, output: Path) -> list:
     _, argv = open_build
-    return [*argv[:argv.index("--output") + 1], output, *argv[argv.index("--output") + 2:]]
+    return [*argv[: argv.index("--output") + 1], output, *argv[argv.index("--output") + 2 :]]
 
 
 # --- 1. nothing from outside the folder the user named ----------------------------------------------------------
 def test_an_image_linked_out_of_the_release_is_never_read(tmp_path, capsys):
     secret = tmp_path / "private" / "patient.jpg"
-    source = release(tmp_path / "release", [record("1.jpg"), record("2.jpg"), record("3.jpg", "Osteophytes"),
-                                            record("d/4.jpg")])
+    source = release(
+        tmp_path / "release", [record("1.jpg"), record("2.jpg"), record("3.jpg", "Osteophytes"), record("d/4.jpg")]
+    )
     secret.parent.mkdir()
     shutil.move(source / "evaluation" / "2.jpg", secret)
     (source / "evaluation" / "2.jpg").symlink_to(secret)  # a link to a file outside the release
@@ -90,7 +109,8 @@ def test_an_image_linked_out_of_the_release_is_never_read(tmp_path, capsys):
     assert set(unsafe) == {"evaluation/d/", "evaluation/test.json#2", "evaluation/test.json#4"}
     assert all("outside" in reason for reason in unsafe.values())
     rows = datasets.load_dataset(str(tmp_path / "out"), "diagnosis", split="full").cast_column(
-        "image", datasets.Image(decode=False))
+        "image", datasets.Image(decode=False)
+    )
     assert secret.read_bytes() not in {row["image"]["bytes"] for row in rows} and len(rows) == 2
 
 
@@ -132,7 +152,9 @@ def test_a_link_out_of_a_source_folder_and_a_zip_member_that_is_a_link(tmp_path)
 def test_an_import_over_a_build_leaves_no_trace_of_the_build_and_the_guard_sees_it(open_build, tmp_path, capsys):
     output = tmp_path / "data"
     shutil.copytree(open_build[0] / "data", output)
-    assert run(["import-release", release(tmp_path / "release", [record("1.jpg")]), "--output", output], capsys)[0] == 0
+    assert (
+        run(["import-release", release(tmp_path / "release", [record("1.jpg")]), "--output", output], capsys)[0] == 0
+    )
     assert not (output / "build_report.json").exists()  # the build's report would vouch for the import
     code, _, err = run(["push", output, "--repo-id", "org/x", "--public"], capsys)
     assert code == 2 and "refusing a public upload" in err and "the authors' SpineBench release" in err
@@ -174,8 +196,9 @@ def test_a_rebuild_replaces_an_earlier_dataset_whole(open_build, tmp_path, capsy
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no staging left behind
 
 
-@pytest.mark.parametrize("failure", [
-    (errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")])
+@pytest.mark.parametrize(
+    "failure", [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")]
+)
 def test_a_full_disk_during_a_rebuild_keeps_the_previous_dataset(open_build, tmp_path, capsys, monkeypatch, failure):
     output = tmp_path / "data"
     shutil.copytree(open_build[0] / "data", output)
@@ -211,8 +234,9 @@ def test_ctrl_c_during_a_build_says_how_to_go_on(open_build, tmp_path, capsys, m
 def test_an_output_that_cannot_be_a_folder(tmp_path, capsys, where):
     (tmp_path / "file").write_text("x")
     output = tmp_path / "file" / "out" if where == "under-a-file" else tmp_path / "file"
-    code, _, err = run(["import-release", release(tmp_path / "release", [record("1.jpg")]), "--output", output],
-                       capsys)
+    code, _, err = run(
+        ["import-release", release(tmp_path / "release", [record("1.jpg")]), "--output", output], capsys
+    )
     assert code == 2 and err.startswith("spinebench: error: ") and str(tmp_path / "file") in err
     assert (tmp_path / "file").read_text() == "x"
 
@@ -237,16 +261,22 @@ def test_a_release_json_nested_too_deep(tmp_path, capsys):
 
 
 # --- 10, 12. numbers and options checked where they are read ----------------------------------------------------
-@pytest.mark.parametrize("argv, message", [
-    (["build", "--csxa", "x", "--max-side", "0"], "argument --max-side: expected a whole number >= 1, got 0"),
-    (["build", "--csxa", "x", "--num-proc", "-2"], "argument --num-proc: expected a whole number >= 1, got -2"),
-    (["build", "--csxa", "x", "--limit-per-source", "many"], "argument --limit-per-source: expected a whole number"),
-    (["build", "--csxa", "x", "--seed", "-1"], "argument --seed: expected a whole number >= 0, got -1"),
-    (["rating-sheet", "x", "--per-task", "0"], "argument --per-task: expected a whole number >= 1, got 0"),
-    (["rating-sheet", "x", "--per-task", "-5"], "argument --per-task: expected a whole number >= 1, got -5"),
-    (["build", "--buu", "A", "--buu", "B"], "--buu given twice (A and B); give it once"),
-    (["import-release", "x", "--output", "a", "--output", "b"], "--output given twice (a and b)"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["build", "--csxa", "x", "--max-side", "0"], "argument --max-side: expected a whole number >= 1, got 0"),
+        (["build", "--csxa", "x", "--num-proc", "-2"], "argument --num-proc: expected a whole number >= 1, got -2"),
+        (
+            ["build", "--csxa", "x", "--limit-per-source", "many"],
+            "argument --limit-per-source: expected a whole number",
+        ),
+        (["build", "--csxa", "x", "--seed", "-1"], "argument --seed: expected a whole number >= 0, got -1"),
+        (["rating-sheet", "x", "--per-task", "0"], "argument --per-task: expected a whole number >= 1, got 0"),
+        (["rating-sheet", "x", "--per-task", "-5"], "argument --per-task: expected a whole number >= 1, got -5"),
+        (["build", "--buu", "A", "--buu", "B"], "--buu given twice (A and B); give it once"),
+        (["import-release", "x", "--output", "a", "--output", "b"], "--output given twice (a and b)"),
+    ],
+)
 def test_bad_numbers_and_repeated_options_are_usage_errors(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
@@ -265,8 +295,21 @@ def test_a_damaged_member_is_never_served_from_a_cache_warmed_by_a_good_copy(tmp
     member = next(p.relative_to(csxa).as_posix() for p in sorted(csxa.rglob("*.png")))
 
     def build(cache: str, output: str) -> dict:
-        argv = ["build", "--csxa", archive, "--output", tmp_path / output, "--cache-dir", tmp_path / cache,
-                "--encoder", register_tiny_model(), "--encoder-weights", "random", "--max-side", "48"]
+        argv = [
+            "build",
+            "--csxa",
+            archive,
+            "--output",
+            tmp_path / output,
+            "--cache-dir",
+            tmp_path / cache,
+            "--encoder",
+            register_tiny_model(),
+            "--encoder-weights",
+            "random",
+            "--max-side",
+            "48",
+        ]
         with pytest.warns(UserWarning):
             assert run(argv, capsys)[0] == 0
         return json.loads((tmp_path / output / "build_report.json").read_text())
@@ -294,14 +337,29 @@ def test_push_without_network_is_one_line(open_build, capsys, monkeypatch):
 # --- sweeps: 2, 5, 6, 7, 11 and SWEEP.yaml's own errors -------------------------------------------------------
 def sweep_file(folder: Path, data: Path, models: list[dict], tasks=("spinebench:diagnosis",)) -> Path:
     path = folder / "SWEEP.yaml"
-    path.write_text(json.dumps({"dataset": str(data), "tasks": list(tasks),
-                                "generation": {"max_new_tokens": 32, "temperature": 0}, "models": models}))
+    path.write_text(
+        json.dumps(
+            {
+                "dataset": str(data),
+                "tasks": list(tasks),
+                "generation": {"max_new_tokens": 32, "temperature": 0},
+                "models": models,
+            }
+        )
+    )
     return path
 
 
 def api(name: str, server: ChatServer, **settings) -> dict:
-    return {"name": name, "backend": "openai", "model": "same-model-string", "base_url": server.url,
-            "retries": 1, "timeout": 10, **settings}
+    return {
+        "name": name,
+        "backend": "openai",
+        "model": "same-model-string",
+        "base_url": server.url,
+        "retries": 1,
+        "timeout": 10,
+        **settings,
+    }
 
 
 def sub_questions(data: Path, config="diagnosis") -> int:
@@ -331,8 +389,17 @@ def test_two_entries_that_would_share_replies_are_refused(built, tmp_path, capsy
         server.close()
 
 
-@pytest.mark.parametrize("body", [b"<html>busy</html>", b"{}", b'{"choices": []}', b'{"choices": [{"index": 0}]}',
-                                  b'{"choices": [{"message": {"content": 5}}]}', b"[1, 2]"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html>busy</html>",
+        b"{}",
+        b'{"choices": []}',
+        b'{"choices": [{"index": 0}]}',
+        b'{"choices": [{"message": {"content": 5}}]}',
+        b"[1, 2]",
+    ],
+)
 def test_a_200_that_is_not_a_completion_is_a_failed_request_and_the_sweep_goes_on(built, tmp_path, capsys, body):
     garbage, fine = ChatServer([(200, body)]), ChatServer([completion("My final option: [B]")])
     try:
@@ -354,7 +421,9 @@ def test_an_unset_key_variable_stops_before_any_request(built, tmp_path, capsys,
     server = ChatServer([completion("My final option: [A]")])
     try:
         entry = api("keyed", server, api_key_env="SPINEBENCH_TEST_UNSET_KEY")
-        code, _, err = run(["sweep", sweep_file(tmp_path, built / "data", [entry]), "--output", tmp_path / "out"], capsys)
+        code, _, err = run(
+            ["sweep", sweep_file(tmp_path, built / "data", [entry]), "--output", tmp_path / "out"], capsys
+        )
         assert code == 2 and "api_key_env names SPINEBENCH_TEST_UNSET_KEY, which is not set" in err
         assert not server.requests
     finally:
@@ -366,8 +435,12 @@ def test_a_refused_key_ends_that_model_at_once(built, tmp_path, capsys, status):
     denied = ChatServer([(status, {"error": {"message": "invalid api key", "type": "auth"}})])
     fine = ChatServer([completion("My final option: [B]")])
     try:
-        path = sweep_file(tmp_path, built / "data", [api("denied", denied, concurrency=1), api("fine", fine)],
-                          tasks=("spinebench:diagnosis", "spinebench:localization"))
+        path = sweep_file(
+            tmp_path,
+            built / "data",
+            [api("denied", denied, concurrency=1), api("fine", fine)],
+            tasks=("spinebench:diagnosis", "spinebench:localization"),
+        )
         code, out, err = run(["sweep", path, "--output", tmp_path / "out"], capsys)
         assert code == 1 and f"the server answered {status} for model 'same-model-string'" in err
         assert "invalid api key" in err and "no further request is sent for it" in err
@@ -399,16 +472,27 @@ def test_a_model_name_is_a_folder_name(tmp_path, capsys, name):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("text, message", [
-    ("dataset: d\nmodels:\n  - {name: a, backend: openai, model: m, base_url: u, timeout: soon}\n",
-     r"line 3: models[0].timeout: expected a number of seconds > 0, found 'soon'"),
-    ("dataset: d\nmodels:\n  - {name: a, backend: openai, model: m, base_url: u, api_key_env: 42}\n",
-     r"line 3: models[0].api_key_env: expected a string, found 42"),
-    ("dataset: d\nmodels:\n  - {name: a, backend: openai, model: [m], base_url: u}\n",
-     r"line 3: models[0].model: expected a string, found ['m']"),
-    ("dataset: d\nmodels:\n  - {name: a, backend: server, command: [], ready_url: r, base_url: u, model: m}\n",
-     "models[0].command: expected the command that starts the server"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "dataset: d\nmodels:\n  - {name: a, backend: openai, model: m, base_url: u, timeout: soon}\n",
+            r"line 3: models[0].timeout: expected a number of seconds > 0, found 'soon'",
+        ),
+        (
+            "dataset: d\nmodels:\n  - {name: a, backend: openai, model: m, base_url: u, api_key_env: 42}\n",
+            r"line 3: models[0].api_key_env: expected a string, found 42",
+        ),
+        (
+            "dataset: d\nmodels:\n  - {name: a, backend: openai, model: [m], base_url: u}\n",
+            r"line 3: models[0].model: expected a string, found ['m']",
+        ),
+        (
+            "dataset: d\nmodels:\n  - {name: a, backend: server, command: [], ready_url: r, base_url: u, model: m}\n",
+            "models[0].command: expected the command that starts the server",
+        ),
+    ],
+)
 def test_a_setting_of_the_wrong_type_names_its_line_and_field(tmp_path, capsys, text, message):
     (tmp_path / "SWEEP.yaml").write_text(text)
     code, _, err = run(["sweep", tmp_path / "SWEEP.yaml"], capsys)
@@ -434,7 +518,7 @@ def truncated_details(built_results: Path, tmp_path: Path) -> Path:
 def swept(built, tmp_path_factory):
     """A sweep of a model whose replies start like spreadsheet formulas and carry markup in its name's place."""
     root = tmp_path_factory.mktemp("swept")
-    server = ChatServer([completion("=HYPERLINK(\"http://evil\",\"x\") My final option: [A]")])
+    server = ChatServer([completion('=HYPERLINK("http://evil","x") My final option: [A]')])
     try:
         path = sweep_file(root, built / "data", [api("m", server)], tasks=("spinebench:diagnosis",))
         assert main(["sweep", str(path), "--output", str(root / "out")]) == 0

@@ -246,8 +246,9 @@ def test_jpeg2000_values_beyond_bits_stored_are_noted():
     from spinebench_hf.sources.synthetic import dicom_bytes as synthetic_dicom
     from spinebench_hf.sources.synthetic import draw_spine, to_uint
 
-    data = synthetic_dicom(to_uint(draw_spine(0, "q", (400, 300)), 16), "q", modality="CR", bits_stored=16,
-                           compress="jpeg2000")
+    data = synthetic_dicom(
+        to_uint(draw_spine(0, "q", (400, 300)), 16), "q", modality="CR", bits_stored=16, compress="jpeg2000"
+    )
     ds = pydicom.dcmread(io.BytesIO(data))
     ds.BitsStored, ds.HighBit = 12, 11
     result = load_dicom(dicom_bytes(ds), max_side=100)

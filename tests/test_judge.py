@@ -8,17 +8,30 @@ from spinebench_hf.evaluation import lighteval_task
 from spinebench_hf.evaluation.judge import Judge, read_verdict
 from spinebench_hf.evaluation.lighteval_task import SpineBenchScore, spinebench_doc
 
-DIAGNOSIS_ROW = dict(ROW, task="diagnosis", id="vindr/x/diagnosis", answer=["C"],
-                     options=["Osteophytes", "Disc space narrowing", "Healthy", "Foraminal stenosis", "Vertebral collapse"])
+DIAGNOSIS_ROW = dict(
+    ROW,
+    task="diagnosis",
+    id="vindr/x/diagnosis",
+    answer=["C"],
+    options=["Osteophytes", "Disc space narrowing", "Healthy", "Foraminal stenosis", "Vertebral collapse"],
+)
 UNREADABLE = "After weighing the image carefully, I lean towards the third of the listed choices."
 
 
-@pytest.mark.parametrize("text, letters", [
-    ("LETTERS: B", ("B",)), ("LETTERS: C, A", ("A", "C")), ("  LETTERS: E  ", ("E",)),
-    ("LETTERS: NONE", None), ("LETTERS: F", None), ("The answer is B", None), ("", None),
-    ("LETTERS: A\nLETTERS: B", None),  # two verdicts: none
-    ("letters: b", None),  # not the strict form
-])
+@pytest.mark.parametrize(
+    "text, letters",
+    [
+        ("LETTERS: B", ("B",)),
+        ("LETTERS: C, A", ("A", "C")),
+        ("  LETTERS: E  ", ("E",)),
+        ("LETTERS: NONE", None),
+        ("LETTERS: F", None),
+        ("The answer is B", None),
+        ("", None),
+        ("LETTERS: A\nLETTERS: B", None),  # two verdicts: none
+        ("letters: b", None),  # not the strict form
+    ],
+)
 def test_verdicts_are_strict(text, letters):
     assert read_verdict(text, 5) == letters
 
@@ -28,9 +41,13 @@ def test_verdicts_are_cached_by_reply_options_and_judge(tmp_path):
     judge = Judge("fake-judge", lambda prompt: calls.append(prompt) or "LETTERS: C", tmp_path / "judge.sqlite")
     assert judge("some reply", ["a", "b", "c"]) == (("C",), "LETTERS: C")
     assert "<reply>\nsome reply\n</reply>" in calls[0] and "[A: a, B: b, C: c]" in calls[0]
-    assert Judge("fake-judge", lambda p: pytest.fail("asked again"), tmp_path / "judge.sqlite")("some reply", ["a", "b", "c"])[0] == ("C",)
+    assert Judge("fake-judge", lambda p: pytest.fail("asked again"), tmp_path / "judge.sqlite")(
+        "some reply", ["a", "b", "c"]
+    )[0] == ("C",)
     judge("some reply", ["a", "b", "d"])
-    Judge("other-judge", lambda p: calls.append(p) or "LETTERS: NONE", tmp_path / "judge.sqlite")("some reply", ["a", "b", "c"])
+    Judge("other-judge", lambda p: calls.append(p) or "LETTERS: NONE", tmp_path / "judge.sqlite")(
+        "some reply", ["a", "b", "c"]
+    )
     assert len(calls) == 3
 
 
@@ -85,9 +102,18 @@ def test_a_local_transformers_judge(tmp_path, monkeypatch):
     from spinebench_hf.evaluation.judge import judge_from_env
 
     tokenizer = build_tokenizer()
-    LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                 num_attention_heads=2, num_key_value_heads=1, pad_token_id=tokenizer.pad_token_id,
-                                 eos_token_id=tokenizer.eos_token_id)).save_pretrained(tmp_path / "judge")
+    LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    ).save_pretrained(tmp_path / "judge")
     tokenizer.save_pretrained(tmp_path / "judge")
     monkeypatch.setenv("SPINEBENCH_JUDGE", f"transformers:{tmp_path / 'judge'}")
     monkeypatch.setenv("SPINEBENCH_CACHE", str(tmp_path))

@@ -22,8 +22,10 @@ from spinebench_hf.metrics import overall
 pytestmark = pytest.mark.slow
 
 TASKS = "spinebench:diagnosis|0,spinebench:localization|0"
-METRICS = {"spinebench:diagnosis|0": {"acc", "format_compliance"},
-           "spinebench:localization|0": {"acc", "precision", "recall", "f1", "jaccard", "format_compliance"}}
+METRICS = {
+    "spinebench:diagnosis|0": {"acc", "format_compliance"},
+    "spinebench:localization|0": {"acc", "precision", "recall", "f1", "jaccard", "format_compliance"},
+}
 
 
 # Stock lighteval where it can start: there, its built-in tiny_benchmarks downloads a file from GitHub at import.
@@ -46,14 +48,26 @@ def setup(built):
 def lighteval_args(root: Path, name: str) -> list[str]:
     model = root / f"model-{name}"  # a copy per run: lighteval caches generations inside an absolute model path
     shutil.copytree(root / "vlm", model)
-    return ["accelerate", f"model_name={model},generation_size=12,batch_size=3", TASKS,
-            "--custom-tasks", str(ROOT / "tasks" / "spinebench.py"), "--vision-model",
-            "--output-dir", str(root / f"out-{name}"), "--save-details"]
+    return [
+        "accelerate",
+        f"model_name={model},generation_size=12,batch_size=3",
+        TASKS,
+        "--custom-tasks",
+        str(ROOT / "tasks" / "spinebench.py"),
+        "--vision-model",
+        "--output-dir",
+        str(root / f"out-{name}"),
+        "--save-details",
+    ]
 
 
 def env(root: Path) -> dict:
-    return {"SPINEBENCH_DATA": str(root / "data"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-            "HF_HOME": str(root / "hf-home")}
+    return {
+        "SPINEBENCH_DATA": str(root / "data"),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HOME": str(root / "hf-home"),
+    }
 
 
 def details(out: Path) -> dict[str, dict]:
@@ -63,16 +77,25 @@ def details(out: Path) -> dict[str, dict]:
             specific = row["doc"]["specific"]
             assert specific["id"] not in rows, f"{specific['id']} answered twice"
             assert row["doc"]["query"] in row["model_response"]["input"]  # the response belongs to this question
-            rows[specific["id"]] = {"text": list(row["model_response"]["text"]), "metric": dict(row["metric"]),
-                                    "stage": specific["extraction_stage"], "reply": specific["reply"],
-                                    "extracted": list(specific["extracted"])}
+            rows[specific["id"]] = {
+                "text": list(row["model_response"]["text"]),
+                "metric": dict(row["metric"]),
+                "stage": specific["extraction_stage"],
+                "reply": specific["reply"],
+                "extracted": list(specific["extracted"]),
+            }
     return rows
 
 
 @pytest.fixture(scope="module")
 def runs(setup):
-    single = subprocess.run([sys.executable, "-m", "spinebench_hf.cli", "eval", *lighteval_args(setup, "single")],
-                            capture_output=True, text=True, timeout=900, env=dict(os.environ, **env(setup)))
+    single = subprocess.run(
+        [sys.executable, "-m", "spinebench_hf.cli", "eval", *lighteval_args(setup, "single")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=dict(os.environ, **env(setup)),
+    )
     assert single.returncode == 0, single.stderr[-3000:]
     launcher = setup / "lighteval_online.py"
     launcher.write_text(LIGHTEVAL_ONLINE)
@@ -94,8 +117,10 @@ def test_results_hold_every_metric(runs):
 
 def test_every_question_once_with_its_record(runs, setup):
     single = details(runs["single"])
-    expected = {config: set(datasets.load_dataset(str(setup / "data"), config, split="sub")["id"])
-                for config in ("diagnosis", "localization")}
+    expected = {
+        config: set(datasets.load_dataset(str(setup / "data"), config, split="sub")["id"])
+        for config in ("diagnosis", "localization")
+    }
     assert set(single) == expected["diagnosis"] | expected["localization"]
     for record in single.values():
         assert record["stage"] in ("marker", "option_text", "none") and isinstance(record["reply"], str)
@@ -105,18 +130,34 @@ def test_every_question_once_with_its_record(runs, setup):
 def test_data_parallel_gives_the_single_process_results(runs):
     single, parallel = details(runs["single"]), details(runs["parallel"])
     assert set(single) == set(parallel)
-    assert {k: (v["text"], v["metric"]) for k, v in single.items()} == {k: (v["text"], v["metric"]) for k, v in parallel.items()}
+    assert {k: (v["text"], v["metric"]) for k, v in single.items()} == {
+        k: (v["text"], v["metric"]) for k, v in parallel.items()
+    }
 
 
 def run_baseline(setup, label, file, extra_env=None, tasks=TASKS, circular=False):
     from spinebench_hf.evaluation.lighteval_models import model_file
 
     out = setup / f"out-{label}"
-    command = [sys.executable, "-m", "spinebench_hf.cli", "eval", *(["--circular"] if circular else []), "custom", label,
-               str(model_file(file)), tasks, "--custom-tasks", "spinebench_hf.evaluation.lighteval_task", "--output-dir", str(out),
-               "--save-details"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900,
-                          env=dict(os.environ, **env(setup), **(extra_env or {})))
+    command = [
+        sys.executable,
+        "-m",
+        "spinebench_hf.cli",
+        "eval",
+        *(["--circular"] if circular else []),
+        "custom",
+        label,
+        str(model_file(file)),
+        tasks,
+        "--custom-tasks",
+        "spinebench_hf.evaluation.lighteval_task",
+        "--output-dir",
+        str(out),
+        "--save-details",
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=900, env=dict(os.environ, **env(setup), **(extra_env or {}))
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     (results,) = out.rglob("results_*.json")
     return json.loads(results.read_text())["results"]
@@ -126,18 +167,26 @@ def test_weight_free_baselines_through_lighteval_score_as_computed(setup):
     from spinebench_hf.evaluation.baseline_rules import random_letters
     from spinebench_hf.metrics import score_diagnosis, score_localization
 
-    rows = {c: datasets.load_dataset(str(setup / "data"), c, split="sub").remove_columns("image")
-            for c in ("diagnosis", "localization")}
+    rows = {
+        c: datasets.load_dataset(str(setup / "data"), c, split="sub").remove_columns("image")
+        for c in ("diagnosis", "localization")
+    }
     healthy = run_baseline(setup, "healthy", "healthy_baseline")
     names = rows["diagnosis"].features["disease"].names
     share = sum(names[d] == "Healthy" for d in rows["diagnosis"]["disease"]) / len(rows["diagnosis"])
     assert healthy["spinebench:diagnosis|0"]["acc"] == pytest.approx(share)
     assert healthy["spinebench:localization|0"]["acc"] == 0.0
     random = run_baseline(setup, "random", "random_baseline", {"SPINEBENCH_BASELINE_SEED": "5"})
-    expected = np.mean([score_diagnosis(random_letters(r["id"], "diagnosis", 5, 5), r["answer"]) for r in rows["diagnosis"]])
+    expected = np.mean(
+        [score_diagnosis(random_letters(r["id"], "diagnosis", 5, 5), r["answer"]) for r in rows["diagnosis"]]
+    )
     assert random["spinebench:diagnosis|0"]["acc"] == pytest.approx(expected)
-    expected = np.mean([score_localization(random_letters(r["id"], "localization", 5, 5), r["answer"])["recall"]
-                        for r in rows["localization"]])
+    expected = np.mean(
+        [
+            score_localization(random_letters(r["id"], "localization", 5, 5), r["answer"])["recall"]
+            for r in rows["localization"]
+        ]
+    )
     assert random["spinebench:localization|0"]["recall"] == pytest.approx(expected)
     assert random["spinebench:diagnosis|0"]["format_compliance"] == 1.0
 
@@ -154,8 +203,9 @@ def test_nearest_neighbour_baseline_answers_the_most_similar_class(setup, monkey
     monkeypatch.setenv("SPINEBENCH_ENCODER", register_tiny_model())
     monkeypatch.setenv("SPINEBENCH_ENCODER_WEIGHTS", "random")
     with pytest.warns(UserWarning):
-        model = NearestNeighbourBaseline(CustomModelConfig(model_name="nn",
-                                                           model_definition_file_path=str(model_file("nearest_neighbour"))))
+        model = NearestNeighbourBaseline(
+            CustomModelConfig(model_name="nn", model_definition_file_path=str(model_file("nearest_neighbour")))
+        )
     rows = datasets.load_dataset(str(setup / "data"), "diagnosis", split="sub")
     docs = [spinebench_doc(row, "spinebench:diagnosis") for row in rows]
     vectors = model.encoder.encode([d.images[0] for d in docs])
@@ -193,23 +243,48 @@ def test_the_authors_release_runs_unchanged_and_reports(setup, tmp_path):
     from spinebench_hf.sources.synthetic import write_release
 
     options = ["Osteophytes", "Healthy", "Vertebral collapse", "Disc space narrowing", "Foraminal stenosis"]
-    evaluation = [{"image": f"{i}.jpg", "question": "What spinal disease does this patient have?",
-                   "task": "spine_disease_classification", "answers": options[i % 5], "options": options}
-                  for i in range(6)]
-    evaluation += [{"image": f"{i}.jpg", "question": "Where is the spinal canal stenosis?",
-                    "task": "spine_lesion_localization", "answers": ["L4/L5"]} for i in range(3)]
+    evaluation = [
+        {
+            "image": f"{i}.jpg",
+            "question": "What spinal disease does this patient have?",
+            "task": "spine_disease_classification",
+            "answers": options[i % 5],
+            "options": options,
+        }
+        for i in range(6)
+    ]
+    evaluation += [
+        {
+            "image": f"{i}.jpg",
+            "question": "Where is the spinal canal stenosis?",
+            "task": "spine_lesion_localization",
+            "answers": ["L4/L5"],
+        }
+        for i in range(3)
+    ]
     write_release(tmp_path / "release", {"evaluation/test.json": evaluation})
     import_release(tmp_path / "release", tmp_path / "imported")
     args = lighteval_args(setup, "release")
     args[args.index("--output-dir") + 1] = str(tmp_path / "out")
-    done = subprocess.run([sys.executable, "-m", "spinebench_hf.cli", "eval", *args], capture_output=True, text=True,
-                          timeout=900, env=dict(os.environ, **(env(setup) | {"SPINEBENCH_DATA": str(tmp_path / "imported")})))
+    done = subprocess.run(
+        [sys.executable, "-m", "spinebench_hf.cli", "eval", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=dict(os.environ, **(env(setup) | {"SPINEBENCH_DATA": str(tmp_path / "imported")})),
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     scored = scored_questions([tmp_path / "out"])
     assert sorted(scored.task.value_counts().items()) == [("diagnosis", 6), ("localization", 3)]
-    assert set(scored.source) == {"unknown"} and set(scored.study_id) == {f"release/evaluation/{i}.jpg" for i in range(6)}
+    assert set(scored.source) == {"unknown"} and set(scored.study_id) == {
+        f"release/evaluation/{i}.jpg" for i in range(6)
+    }
     by_source = breakdown(scored, "source")
-    assert (by_source.ci_low >= 0).all() and (by_source.ci_high <= 1).all() and (by_source.ci_low < by_source.ci_high).all()
+    assert (
+        (by_source.ci_low >= 0).all()
+        and (by_source.ci_high <= 1).all()
+        and (by_source.ci_low < by_source.ci_high).all()
+    )
 
 
 def test_a_sweep_with_the_transformers_backend(setup, tmp_path):
@@ -219,11 +294,19 @@ def test_a_sweep_with_the_transformers_backend(setup, tmp_path):
     model = tmp_path / "vlm"
     shutil.copytree(setup / "vlm", model)
     sweep = tmp_path / "SWEEP.yaml"
-    sweep.write_text(json.dumps({"dataset": str(setup / "data"), "tasks": ["spinebench:localization"],
-                                 "generation": {"max_new_tokens": 12},
-                                 "models": [{"name": "tiny", "backend": "transformers", "model": str(model),
-                                             "batch_size": 3},
-                                            {"name": "healthy", "backend": "baseline", "baseline": "healthy"}]}))
+    sweep.write_text(
+        json.dumps(
+            {
+                "dataset": str(setup / "data"),
+                "tasks": ["spinebench:localization"],
+                "generation": {"max_new_tokens": 12},
+                "models": [
+                    {"name": "tiny", "backend": "transformers", "model": str(model), "batch_size": 3},
+                    {"name": "healthy", "backend": "baseline", "baseline": "healthy"},
+                ],
+            }
+        )
+    )
     assert main(["sweep", str(sweep), "--output", str(tmp_path / "out")]) == 0
     rows = pd.read_csv(tmp_path / "out" / "report" / "table.csv")
     assert set(rows.Model) == {"tiny", "healthy"}

@@ -33,7 +33,9 @@ def test_the_task_folder_records_the_fingerprint_and_refuses_a_rebuilt_dataset(b
     assert capsys.readouterr().out.strip() == str(folder)
     fingerprint = json.loads((data / "build_report.json").read_text())["fingerprint"]
     yaml_text = (folder / "spinebench_diagnosis.yaml").read_text()
-    assert f"spinebench_fingerprint: {fingerprint}" in yaml_text and "test_split: sub" in yaml_text  # hashed by lmms-eval
+    assert (
+        f"spinebench_fingerprint: {fingerprint}" in yaml_text and "test_split: sub" in yaml_text
+    )  # hashed by lmms-eval
     assert "max_new_tokens: 1024" in yaml_text and "include: _spinebench_template_yaml" in yaml_text
     template = (folder / "_spinebench_template_yaml").read_text()
     assert "cluster_key: study_id" in template and "reasoning_tags: none" in template
@@ -56,20 +58,52 @@ def test_lmms_evals_own_cli_runs_both_tasks_and_the_report_reads_its_logs(built,
 
     build_vlm(str(tmp_path / "vlm"))
     folder = write_task_folder(built / "data", tmp_path / "tasks")
-    command = [sys.executable, "-m", "lmms_eval", "--model", "llava_hf", "--model_args",
-               f"pretrained={tmp_path / 'vlm'},device_map=cpu", "--device", "cpu", "--tasks", "spinebench",
-               "--include_path", str(folder), "--log_samples", "--output_path", str(tmp_path / "out"),
-               "--gen_kwargs", "max_new_tokens=12"]
+    command = [
+        sys.executable,
+        "-m",
+        "lmms_eval",
+        "--model",
+        "llava_hf",
+        "--model_args",
+        f"pretrained={tmp_path / 'vlm'},device_map=cpu",
+        "--device",
+        "cpu",
+        "--tasks",
+        "spinebench",
+        "--include_path",
+        str(folder),
+        "--log_samples",
+        "--output_path",
+        str(tmp_path / "out"),
+        "--gen_kwargs",
+        "max_new_tokens=12",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert done.returncode == 0 and "Error during evaluation" not in done.stdout + done.stderr, done.stderr[-3000:]
     scored = scored_questions([tmp_path / "out"])
-    expected = {c: len(datasets.load_dataset(str(built / "data"), c, split="sub")) for c in ("diagnosis", "localization")}
+    expected = {
+        c: len(datasets.load_dataset(str(built / "data"), c, split="sub")) for c in ("diagnosis", "localization")
+    }
     assert scored.task.value_counts().to_dict() == expected  # every question of both tasks, once
     for row in scored.itertuples():  # the logged scores are our metrics on the logged replies
-        assert process_results({"id": row.id, "image_id": row.image_id, "task": row.task, "study_id": row.study_id,
-                                "source": row.source, "disease": row.disease, "modality": row.modality,
-                                "question": row.question, "options": row.options, "answer": row.answer},
-                               [row.reply])["acc"]["score"] == row.acc
+        assert (
+            process_results(
+                {
+                    "id": row.id,
+                    "image_id": row.image_id,
+                    "task": row.task,
+                    "study_id": row.study_id,
+                    "source": row.source,
+                    "disease": row.disease,
+                    "modality": row.modality,
+                    "question": row.question,
+                    "options": row.options,
+                    "answer": row.answer,
+                },
+                [row.reply],
+            )["acc"]["score"]
+            == row.acc
+        )
     (results,) = (tmp_path / "out").rglob("*_results.json")
     numbers = json.loads(results.read_text())["results"]
     assert "acc_stderr_clustered,none" in numbers["spinebench_diagnosis"]
@@ -91,9 +125,22 @@ def test_lmms_evals_own_cli_hands_our_parser_the_raw_reply_and_the_group_shows_o
     server = ChatServer([completion(reply)])
     try:
         folder = write_task_folder(built / "data", tmp_path / "tasks")
-        command = [sys.executable, "-m", "lmms_eval", "--model", "openai", "--model_args",
-                   f"model_version=served,base_url={server.url},api_key=EMPTY,max_retries=1", "--tasks", "spinebench",
-                   "--include_path", str(folder), "--log_samples", "--output_path", str(tmp_path / "out")]
+        command = [
+            sys.executable,
+            "-m",
+            "lmms_eval",
+            "--model",
+            "openai",
+            "--model_args",
+            f"model_version=served,base_url={server.url},api_key=EMPTY,max_retries=1",
+            "--tasks",
+            "spinebench",
+            "--include_path",
+            str(folder),
+            "--log_samples",
+            "--output_path",
+            str(tmp_path / "out"),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     finally:
         server.close()
@@ -102,8 +149,11 @@ def test_lmms_evals_own_cli_hands_our_parser_the_raw_reply_and_the_group_shows_o
     assert len(scored) and set(scored.reply) == {reply}  # the raw reply reached our parser
     for row in scored.itertuples():
         expected = score_reply(reply, row.task, row.options, row.answer)
-        assert (tuple(row.extracted), row.stage, row.acc) == (tuple(expected.letters or ()), expected.stage,
-                                                               expected.scores["acc_rules"])
+        assert (tuple(row.extracted), row.stage, row.acc) == (
+            tuple(expected.letters or ()),
+            expected.stage,
+            expected.scores["acc_rules"],
+        )
     (results,) = (tmp_path / "out").rglob("*_results.json")
     group = json.loads(results.read_text())["results"]["spinebench"]
     assert not any(key.startswith(("jaccard", "acc,", "precision", "recall", "f1")) for key in group)

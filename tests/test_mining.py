@@ -6,17 +6,19 @@ from spinebench_hf.labels import DISEASES
 
 # Seed Table 6, SigLIP2 rows (columns in Table 5 order, which is labels.DISEASES): four Spondylolisthesis images
 TABLE6_SIGLIP2 = [
-    [.966, .939, .867, .964, .892, .973, .940, .969, .937, .944, .940],
-    [.967, .921, .840, .969, .864, .979, .924, .964, .919, .921, .923],
-    [.961, .912, .852, .956, .882, .965, .916, .963, .903, .913, .911],
-    [.975, .926, .850, .977, .881, .978, .921, .972, .914, .917, .919],
+    [0.966, 0.939, 0.867, 0.964, 0.892, 0.973, 0.940, 0.969, 0.937, 0.944, 0.940],
+    [0.967, 0.921, 0.840, 0.969, 0.864, 0.979, 0.924, 0.964, 0.919, 0.921, 0.923],
+    [0.961, 0.912, 0.852, 0.956, 0.882, 0.965, 0.916, 0.963, 0.903, 0.913, 0.911],
+    [0.975, 0.926, 0.850, 0.977, 0.881, 0.978, 0.921, 0.972, 0.914, 0.917, 0.919],
 ]
 
 
 def test_paper_table6_gives_the_paper_distractors():
     assert DISEASES[5] == "Spondylolisthesis" and DISEASES[7] == "Vertebral collapse"
-    picked = [[d for d, _ in rank_distractors(np.array(row), {"Spondylolisthesis", "Healthy"}, 3, 0, f"img{i}")]
-              for i, row in enumerate(TABLE6_SIGLIP2)]
+    picked = [
+        [d for d, _ in rank_distractors(np.array(row), {"Spondylolisthesis", "Healthy"}, 3, 0, f"img{i}")]
+        for i, row in enumerate(TABLE6_SIGLIP2)
+    ]
     assert picked[0] == ["Vertebral collapse", "Disc space narrowing", "Osteophytes"]  # the paper's teaser options
     assert all(set(p) == {"Vertebral collapse", "Disc space narrowing", "Osteophytes"} for p in picked)
     assert picked[1] == ["Osteophytes", "Disc space narrowing", "Vertebral collapse"]
@@ -31,6 +33,7 @@ def test_present_diseases_are_never_distractors():
 def test_diseases_without_library_come_last_in_a_seeded_order():
     row = np.full(len(DISEASES), np.nan)
     row[3] = 0.5
+
     def names(item_id):
         return [d for d, _ in rank_distractors(row, {"Healthy"}, 4, 7, item_id)]
 

@@ -8,9 +8,9 @@ from conftest import ROW, ChatServer, completion
 from lighteval.models.custom.custom_model import CustomModelConfig
 from PIL import Image
 
+from spinebench_hf.evaluation.backends import OpenAIChatModel
 from spinebench_hf.evaluation.lighteval_models import model_file
 from spinebench_hf.evaluation.lighteval_task import spinebench_doc
-from spinebench_hf.evaluation.backends import OpenAIChatModel
 from spinebench_hf.evaluation.openai_chat import BackendError
 
 SECRET = "sk-test-secret-key"
@@ -27,8 +27,9 @@ def serve(monkeypatch):
         monkeypatch.setenv("SPINEBENCH_API_KEY", SECRET)
         for name, value in settings.items():
             monkeypatch.setenv(f"SPINEBENCH_API_{name.upper()}", str(value))
-        model = OpenAIChatModel(CustomModelConfig(model_name="served-vlm",
-                                                  model_definition_file_path=str(model_file("openai_chat"))))
+        model = OpenAIChatModel(
+            CustomModelConfig(model_name="served-vlm", model_definition_file_path=str(model_file("openai_chat")))
+        )
         return server, model
 
     yield start
@@ -61,8 +62,14 @@ def test_request_carries_the_prompt_verbatim_and_the_image(serve):
 
 
 def test_rate_limits_and_server_errors_are_retried(serve):
-    server, model = serve([(429, {"error": {"message": "slow down"}}), (503, {"error": {"message": "busy"}}),
-                           completion("My final option: [A]")], retries=3)
+    server, model = serve(
+        [
+            (429, {"error": {"message": "slow down"}}),
+            (503, {"error": {"message": "busy"}}),
+            completion("My final option: [A]"),
+        ],
+        retries=3,
+    )
     assert model.greedy_until([doc()])[0].text == ["My final option: [A]"]
     assert len(server.requests) == 3
 

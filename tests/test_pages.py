@@ -28,12 +28,22 @@ def browser(tmp_path_factory):
     downloads = tmp_path_factory.mktemp("downloads")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,1000", f"--user-data-dir={tmp_path_factory.mktemp('profile')}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('profile')}",
+    ):
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
@@ -49,11 +59,28 @@ def runs(built, tmp_path_factory):
     from spinebench_hf.evaluation.lighteval_models import model_file
 
     for label, file in (("random", "random_baseline"), ("healthy", "healthy_baseline")):
-        command = [sys.executable, "-m", "spinebench_hf.cli", "eval", "custom", label, str(model_file(file)),
-                   "spinebench:diagnosis|0,spinebench:localization|0", "--custom-tasks",
-                   "spinebench_hf.evaluation.lighteval_task", "--output-dir", str(out / label), "--save-details"]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                              env=dict(os.environ, SPINEBENCH_DATA=str(built / "data"), HF_HUB_OFFLINE="1"))
+        command = [
+            sys.executable,
+            "-m",
+            "spinebench_hf.cli",
+            "eval",
+            "custom",
+            label,
+            str(model_file(file)),
+            "spinebench:diagnosis|0,spinebench:localization|0",
+            "--custom-tasks",
+            "spinebench_hf.evaluation.lighteval_task",
+            "--output-dir",
+            str(out / label),
+            "--save-details",
+        ]
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=dict(os.environ, SPINEBENCH_DATA=str(built / "data"), HF_HUB_OFFLINE="1"),
+        )
         assert done.returncode == 0, done.stderr[-2000:]
     return out
 
@@ -68,8 +95,9 @@ def test_the_report_page(runs, browser, tmp_path):
     assert main(["report", str(runs), "--output", str(tmp_path / "report")]) == 0
     browser.get((tmp_path / "report" / "report.html").as_uri())
     images = browser.find_elements("css selector", ".gallery .case img")
-    assert images and all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i) > 0
-                          for i in images)
+    assert images and all(
+        browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i) > 0 for i in images
+    )
     assert "(paper)" in browser.page_source and "Gemini-2.5-pro-exp-03-25" in browser.page_source
     shown = {}
     for button in browser.find_elements("css selector", ".filters button"):
@@ -102,10 +130,22 @@ def test_a_hostile_reply_is_text_on_both_pages(browser, tmp_path):
 
 
 def details_frame() -> pd.DataFrame:
-    return pd.DataFrame([{"sample": f"S{i:03d}", "model": f"model-{i % 2}", "task": "diagnosis", "id": f"q{i}",
-                          "question": "Which spinal disease?", "options": "[A: Healthy, B: Osteophytes]",
-                          "correct": "Healthy", "reply": f"reasoning {i}. My final option: [A]", "image": None}
-                         for i in range(4)])
+    return pd.DataFrame(
+        [
+            {
+                "sample": f"S{i:03d}",
+                "model": f"model-{i % 2}",
+                "task": "diagnosis",
+                "id": f"q{i}",
+                "question": "Which spinal disease?",
+                "options": "[A: Healthy, B: Osteophytes]",
+                "correct": "Healthy",
+                "reply": f"reasoning {i}. My final option: [A]",
+                "image": None,
+            }
+            for i in range(4)
+        ]
+    )
 
 
 def click(browser, element) -> None:
@@ -119,7 +159,9 @@ def fill(browser, rater: str, scores: dict[str, int]) -> None:
     box.send_keys(rater)
     for sample, score in scores.items():
         for criterion in CRITERIA:
-            click(browser, browser.find_element("css selector", f"input[name='{sample}-{criterion}'][value='{score}']"))
+            click(
+                browser, browser.find_element("css selector", f"input[name='{sample}-{criterion}'][value='{score}']")
+            )
         comment = browser.find_element("css selector", f"textarea[data-sample='{sample}']")
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", comment)
         comment.send_keys(f"{rater} on {sample}")
@@ -139,7 +181,7 @@ def test_two_raters_fill_the_form_reload_and_summarize(runs, browser, tmp_path):
     from spinebench_hf.cli import main
 
     assert main(["rating-sheet", str(runs), "--output", str(tmp_path / "rating"), "--per-task", "2"]) == 0
-    page = (tmp_path / "rating" / "rating_sheet.html")
+    page = tmp_path / "rating" / "rating_sheet.html"
     assert "random" not in page.read_text() and "healthy" not in page.read_text()  # blind: no model names
     browser.get(page.as_uri())
     for image in browser.find_elements("css selector", ".case img"):  # readable size: longest side >= 512 px
@@ -150,8 +192,11 @@ def test_two_raters_fill_the_form_reload_and_summarize(runs, browser, tmp_path):
     browser.refresh()  # nothing is lost
     assert browser.find_element("id", "rater").get_attribute("value") == "r1"
     assert browser.find_element("id", "done").text == str(len(samples))
-    assert all(browser.find_element("css selector", f"input[name='{s}-{c}'][value='{v}']").is_selected()
-               for s, v in first.items() for c in CRITERIA)
+    assert all(
+        browser.find_element("css selector", f"input[name='{s}-{c}'][value='{v}']").is_selected()
+        for s, v in first.items()
+        for c in CRITERIA
+    )
     browser.save_screenshot(str(tmp_path / "rating.png"))
     sheet_r1 = download(browser, "r1")
     second = {sample: 5 - i % 5 for i, sample in enumerate(samples)}
@@ -161,8 +206,13 @@ def test_two_raters_fill_the_form_reload_and_summarize(runs, browser, tmp_path):
     table = read_sheets([sheet_r1, sheet_r2], tmp_path / "rating" / "key.csv")
     means, agreement = summarize(table)
     key = pd.read_csv(tmp_path / "rating" / "key.csv").set_index("sample")
-    entered = pd.DataFrame([{"model": key.loc[s, "model"], "task": key.loc[s, "task"], "score": v}
-                            for scores in (first, second) for s, v in scores.items()])
+    entered = pd.DataFrame(
+        [
+            {"model": key.loc[s, "model"], "task": key.loc[s, "task"], "score": v}
+            for scores in (first, second)
+            for s, v in scores.items()
+        ]
+    )
     expected = entered.groupby(["model", "task"]).score.mean()
     for row in means.itertuples():
         assert row.mean == pytest.approx(expected[(row.model, row.task)])
@@ -172,7 +222,7 @@ def test_two_raters_fill_the_form_reload_and_summarize(runs, browser, tmp_path):
 
 def test_the_downloaded_sheet_never_starts_a_formula(browser, tmp_path):
     """OWASP's CSV-injection advice in the page's own download: a reply or comment starting like a formula is text."""
-    formulas = ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB"]
+    formulas = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB"]
     sheet = details_frame().assign(reply=formulas[:4], question=formulas[4])
     browser.get(write_sheet(sheet, tmp_path / "rating")["html"].as_uri())
     fill(browser, "formula", {})
@@ -195,9 +245,15 @@ def swept(built, tmp_path_factory):
     out = tmp_path_factory.mktemp("swept")
     server = ChatServer([completion(HOSTILE)])
     try:
-        (out / "SWEEP.yaml").write_text(json.dumps({
-            "dataset": str(built / "data"), "tasks": ["spinebench:diagnosis", "spinebench:localization"],
-            "models": [{"name": "api", "backend": "openai", "model": "m", "base_url": server.url}]}))
+        (out / "SWEEP.yaml").write_text(
+            json.dumps(
+                {
+                    "dataset": str(built / "data"),
+                    "tasks": ["spinebench:diagnosis", "spinebench:localization"],
+                    "models": [{"name": "api", "backend": "openai", "model": "m", "base_url": server.url}],
+                }
+            )
+        )
         assert main(["sweep", str(out / "SWEEP.yaml"), "--output", str(out / "run")]) == 0
     finally:
         server.close()
@@ -217,8 +273,10 @@ def test_a_sweeps_pages_show_each_cases_image_read_from_its_dataset(swept, brows
     cases = browser.find_elements("css selector", ".case")
     images = browser.find_elements("css selector", ".case img")
     assert cases and len(images) == len(cases)
-    assert all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i) > 0
-               for i in images)
+    assert all(
+        browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i) > 0 for i in images
+    )
     assert browser.execute_script("return window.hacked") is None and HOSTILE in browser.page_source.replace(
-        "&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+        "&lt;", "<"
+    ).replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
     assert console_errors(browser) == []

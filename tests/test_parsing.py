@@ -8,22 +8,32 @@ from hypothesis import strategies as st
 
 from spinebench_hf.parsing import extract_answer, parse_final_options
 
-FIG12 = ("Based on the provided MRI image, the spinal canal appears narrowed, which is indicative of spinal canal "
-         "stenosis. ... Subarticular stenosis (B) typically involves the narrowing of the joint space, which is not "
-         "evident here. Osteophytes (D) are bone spurs ... Neural foraminal narrowing (E) involves ... ruling out a "
-         "healthy state (C). Therefore, the most accurate diagnosis based on the MRI is spinal canal stenosis. "
-         "My final option: A")
-FIG13 = ("First, let's consider each of the answer choices:A: Cervical Kyphosis – This refers to an abnormal reversal "
-         "... C: Healthy – Implies the absence of pathological changes. D: Foraminal Stenosis ... E: Osteophytes ... "
-         "the image best represents a healthy cervical spine. My final option: [C]")
-FIG14 = ("... making spondylolisthesis (option E) unlikely. - There is no visible vertebral body collapse (option C) ... "
-         "osteophyte formation (option B) ... narrowed intervertebral disc spaces (option A) ... there are no features "
-         "of degenerative or structural spinal pathology visible. My final option: [D]")
-FIG15 = ('"*E: Straight cervical vertebrae*": The cervical spine is indeed straight, lacking the natural lordotic '
-         "curve. ... Based on the image, the most accurate answer is E: Straight cervical vertebrae (loss of cervical "
-         "lordosis).My final")
-ECHO = ("The Question is: What is the site? The candidate Options are: [A: L1/L2, B: L2/L3, C: L3/L4, D: L4/L5, "
-        "E: L5/S1]. ... reasoning ...\nMy final options: [D, E]")
+FIG12 = (
+    "Based on the provided MRI image, the spinal canal appears narrowed, which is indicative of spinal canal "
+    "stenosis. ... Subarticular stenosis (B) typically involves the narrowing of the joint space, which is not "
+    "evident here. Osteophytes (D) are bone spurs ... Neural foraminal narrowing (E) involves ... ruling out a "
+    "healthy state (C). Therefore, the most accurate diagnosis based on the MRI is spinal canal stenosis. "
+    "My final option: A"
+)
+FIG13 = (
+    "First, let's consider each of the answer choices:A: Cervical Kyphosis – This refers to an abnormal reversal "
+    "... C: Healthy – Implies the absence of pathological changes. D: Foraminal Stenosis ... E: Osteophytes ... "
+    "the image best represents a healthy cervical spine. My final option: [C]"
+)
+FIG14 = (
+    "... making spondylolisthesis (option E) unlikely. - There is no visible vertebral body collapse (option C) ... "
+    "osteophyte formation (option B) ... narrowed intervertebral disc spaces (option A) ... there are no features "
+    "of degenerative or structural spinal pathology visible. My final option: [D]"
+)
+FIG15 = (
+    '"*E: Straight cervical vertebrae*": The cervical spine is indeed straight, lacking the natural lordotic '
+    "curve. ... Based on the image, the most accurate answer is E: Straight cervical vertebrae (loss of cervical "
+    "lordosis).My final"
+)
+ECHO = (
+    "The Question is: What is the site? The candidate Options are: [A: L1/L2, B: L2/L3, C: L3/L4, D: L4/L5, "
+    "E: L5/S1]. ... reasoning ...\nMy final options: [D, E]"
+)
 
 CASES = [  # (reply, number of options, expected letters)
     ("My final option: [B]", 5, ("B",)),
@@ -94,29 +104,35 @@ DIAGNOSIS_OPTIONS = ["Spinal canal stenosis", "Subarticular stenosis", "Healthy"
 LEVEL_OPTIONS = ["L3/L4", "L1/L2", "L4/L5", "L2/L3", "L5/S1"]
 
 
-@pytest.mark.parametrize("reply, options, letters, stage", [
-    ("My final option: [B]", DIAGNOSIS_OPTIONS, ("B",), "marker"),
-    ("The image shows osteophytes at the vertebral margins.", DIAGNOSIS_OPTIONS, ("D",), "option_text"),
-    ("My final option: Osteophytes", DIAGNOSIS_OPTIONS, ("D",), "option_text"),
-    ("My final option: [Foraminal stenosis]", DIAGNOSIS_OPTIONS, ("E",), "option_text"),
-    ("Not healthy: osteophytes and foraminal stenosis.", DIAGNOSIS_OPTIONS, None, "none"),  # two options named
-    ("Spinal stenosis", DIAGNOSIS_OPTIONS, None, "none"),  # no option named exactly
-    ("My final options: [L4/L5]", LEVEL_OPTIONS, ("C",), "option_text"),
-    ("My final options: [L4/L5, L5/S1]", LEVEL_OPTIONS, None, "none"),
-    ("I cannot assess this image; please consult a physician.", DIAGNOSIS_OPTIONS, None, "none"),
-    ("Healthy spine? <think>", DIAGNOSIS_OPTIONS, None, "none"),
-])
+@pytest.mark.parametrize(
+    "reply, options, letters, stage",
+    [
+        ("My final option: [B]", DIAGNOSIS_OPTIONS, ("B",), "marker"),
+        ("The image shows osteophytes at the vertebral margins.", DIAGNOSIS_OPTIONS, ("D",), "option_text"),
+        ("My final option: Osteophytes", DIAGNOSIS_OPTIONS, ("D",), "option_text"),
+        ("My final option: [Foraminal stenosis]", DIAGNOSIS_OPTIONS, ("E",), "option_text"),
+        ("Not healthy: osteophytes and foraminal stenosis.", DIAGNOSIS_OPTIONS, None, "none"),  # two options named
+        ("Spinal stenosis", DIAGNOSIS_OPTIONS, None, "none"),  # no option named exactly
+        ("My final options: [L4/L5]", LEVEL_OPTIONS, ("C",), "option_text"),
+        ("My final options: [L4/L5, L5/S1]", LEVEL_OPTIONS, None, "none"),
+        ("I cannot assess this image; please consult a physician.", DIAGNOSIS_OPTIONS, None, "none"),
+        ("Healthy spine? <think>", DIAGNOSIS_OPTIONS, None, "none"),
+    ],
+)
 def test_extraction_stages(reply, options, letters, stage):
     result = extract_answer(reply, options)
     assert (result.letters, result.stage) == (letters, stage)
 
 
-@pytest.mark.parametrize("reply, letters", [
-    ("My final option: 【B】", ("B",)),  # CJK lenticular brackets (NFKC keeps them)
-    ("My final options: 〔A, C〕", ("A", "C")),  # tortoise-shell brackets
-    ("My final option【D】", ("D",)),
-    ("我的答案。My final options: 【A，E】", ("A", "E")),  # full-width comma
-])
+@pytest.mark.parametrize(
+    "reply, letters",
+    [
+        ("My final option: 【B】", ("B",)),  # CJK lenticular brackets (NFKC keeps them)
+        ("My final options: 〔A, C〕", ("A", "C")),  # tortoise-shell brackets
+        ("My final option【D】", ("D",)),
+        ("我的答案。My final options: 【A，E】", ("A", "E")),  # full-width comma
+    ],
+)
 def test_brackets_of_other_scripts(reply, letters):
     assert parse_final_options(reply) == letters
 
@@ -124,13 +140,16 @@ def test_brackets_of_other_scripts(reply, letters):
 LONG = ", ".join("ABCDE" * 1000)  # 14,999 characters of valid letters
 
 
-@pytest.mark.parametrize("reply, letters", [
-    (f"My final options: [{LONG}]", tuple("ABCDE")),
-    (f"My final options: [{LONG}, F]", None),  # one bad letter far beyond any window: none, not a subset
-    (f"My final options: {LONG}, F", None),
-    (f"My final options: [{LONG}", tuple("ABCDE")),  # unclosed: the rest of the line, whole
-    (f"My final options: [{', '.join('AB' * 3000)}, C]", ("A", "B", "C")),  # the last letter counts too
-])
+@pytest.mark.parametrize(
+    "reply, letters",
+    [
+        (f"My final options: [{LONG}]", tuple("ABCDE")),
+        (f"My final options: [{LONG}, F]", None),  # one bad letter far beyond any window: none, not a subset
+        (f"My final options: {LONG}, F", None),
+        (f"My final options: [{LONG}", tuple("ABCDE")),  # unclosed: the rest of the line, whole
+        (f"My final options: [{', '.join('AB' * 3000)}, C]", ("A", "B", "C")),  # the last letter counts too
+    ],
+)
 def test_a_long_list_gives_all_its_letters_or_none(reply, letters):
     assert parse_final_options(reply) == letters
 

@@ -8,9 +8,9 @@ import pytest
 from fake_hub import fake_hub
 from tiny_clip import register_tiny_model
 
+from spinebench_hf.cli import main
 from spinebench_hf.construction.pipeline import BuildOptions, build
 from spinebench_hf.construction.push import PushRefused, push
-from spinebench_hf.cli import main
 from spinebench_hf.sources.synthetic import CsxaCase, VindrImage, write_csxa, write_vindr
 
 
@@ -22,9 +22,14 @@ def builds(tmp_path_factory):
     vindr = write_vindr(root / "vindr", [VindrImage(f"{n:032x}", lesions=("Osteophytes",)) for n in range(1, 5)])
     folders = {}
     for name, sources in {"open": {"csxa": csxa}, "restricted": {"csxa": csxa, "vindr": vindr}}.items():
-        options = BuildOptions(sources={k: str(v) for k, v in sources.items()}, output=root / name,
-                               encoder=register_tiny_model(), encoder_weights="random", max_side=48,
-                               cache_dir=root / "cache")
+        options = BuildOptions(
+            sources={k: str(v) for k, v in sources.items()},
+            output=root / name,
+            encoder=register_tiny_model(),
+            encoder_weights="random",
+            max_side=48,
+            cache_dir=root / "cache",
+        )
         with pytest.warns(UserWarning):
             build(options)
         folders[name] = options.output

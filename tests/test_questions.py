@@ -12,33 +12,39 @@ from spinebench_hf.construction.subset import balanced_quotas, select_sub, sub_g
 from spinebench_hf.labels import DISEASES, LEVELS
 from spinebench_hf.sources.records import ImageRef, LevelFinding, Record
 
-SIMILARITY = np.array([.966, .939, .867, .964, .892, .973, .940, .969, .937, .944, .940])
+SIMILARITY = np.array([0.966, 0.939, 0.867, 0.964, 0.892, 0.973, 0.940, 0.969, 0.937, 0.944, 0.940])
 
 
 def record(key, diseases, source="vindr", view="lateral", findings=()):
-    return Record(source, key, "p1", "s1", "X-ray", view, tuple(diseases), tuple(findings), ImageRef(None, key, "dicom"))
+    return Record(
+        source, key, "p1", "s1", "X-ray", view, tuple(diseases), tuple(findings), ImageRef(None, key, "dicom")
+    )
 
 
 def test_diagnosis_item_follows_the_option_rules():
     item = diagnosis_item(record("a", ["Spondylolisthesis"]), SIMILARITY, seed=0)
     assert item.id == "vindr/a/diagnosis" and item.task == "diagnosis" and item.question in DIAGNOSIS_QUESTIONS
-    assert sorted(item.options) == sorted(["Spondylolisthesis", "Healthy", "Vertebral collapse",
-                                           "Disc space narrowing", "Osteophytes"])
+    assert sorted(item.options) == sorted(
+        ["Spondylolisthesis", "Healthy", "Vertebral collapse", "Disc space narrowing", "Osteophytes"]
+    )
     assert len(item.answer) == 1 and item.options[LETTERS.index(item.answer[0])] == "Spondylolisthesis"
     assert item.answer_text == ("Spondylolisthesis",) and item.disease == "Spondylolisthesis" and item.levels == ()
     similarity = dict(zip(item.options, item.option_similarity))
-    assert similarity["Healthy"] is None and similarity["Vertebral collapse"] == pytest.approx(.969)
+    assert similarity["Healthy"] is None and similarity["Vertebral collapse"] == pytest.approx(0.969)
 
 
 def test_healthy_image_gets_four_diseases():
     item = diagnosis_item(record("h", ["Healthy"]), SIMILARITY, seed=0)
-    assert sorted(item.options) == sorted(["Healthy", "Spondylolisthesis", "Vertebral collapse",
-                                           "Disc space narrowing", "Osteophytes"])
+    assert sorted(item.options) == sorted(
+        ["Healthy", "Spondylolisthesis", "Vertebral collapse", "Disc space narrowing", "Osteophytes"]
+    )
     assert item.answer_text == ("Healthy",)
 
 
 def test_multi_label_image_answer_is_one_and_the_others_are_not_options():
-    items = [diagnosis_item(record(f"m{i}", ["Disc space narrowing", "Osteophytes"]), SIMILARITY, 0) for i in range(30)]
+    items = [
+        diagnosis_item(record(f"m{i}", ["Disc space narrowing", "Osteophytes"]), SIMILARITY, 0) for i in range(30)
+    ]
     for item in items:
         assert item.disease in ("Disc space narrowing", "Osteophytes")
         other = ({"Disc space narrowing", "Osteophytes"} - {item.disease}).pop()

@@ -12,9 +12,13 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 
 def details():
-    rows = RECORDS.assign(question="Which spinal disorder is this patient suffering from?", options="[A: x, B: y]",
-                          correct="x", reply=[f"reasoning {i} ... My final option: [A]" for i in range(len(RECORDS))],
-                          image=PNG)
+    rows = RECORDS.assign(
+        question="Which spinal disorder is this patient suffering from?",
+        options="[A: x, B: y]",
+        correct="x",
+        reply=[f"reasoning {i} ... My final option: [A]" for i in range(len(RECORDS))],
+        image=PNG,
+    )
     return pd.concat([rows.assign(id=rows.id + f"-{k}") for k in range(6)], ignore_index=True)
 
 
@@ -24,7 +28,12 @@ def test_sheet_round_trip(tmp_path):
     assert sample.equals(sample_replies(details(), per_task=3, seed=1))
     files = write_sheet(sample, tmp_path)
     page = files["html"].read_text()
-    assert page.count("<section class='case'>") == 12 and "data:image/png;base64," in page and "Figure 11" in page and "seed" not in page.lower()
+    assert (
+        page.count("<section class='case'>") == 12
+        and "data:image/png;base64," in page
+        and "Figure 11" in page
+        and "seed" not in page.lower()
+    )
     assert all(anchor in page for *_, anchors in RUBRIC for anchor in anchors.values())
     sheet = pd.read_csv(files["sheet"], dtype=str, keep_default_na=False)
     assert list(sheet.columns[:6]) == ["sample", "task", "question", "options", "correct", "reply"]

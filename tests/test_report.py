@@ -37,13 +37,16 @@ def test_clustered_standard_error_matches_the_formula():
     assert singletons.se == pytest.approx(np.std(values) / math.sqrt(6))  # no clustering: the plain SE
 
 
-@pytest.mark.parametrize("values, clusters, n_effective", [
-    ([1, 1, 1, 1, 1], list("abcde"), 5),  # 5 of 5: the lower bound is well below 1
-    ([1, 0, 0, 0], list("abcd"), 4),  # 1 of 4: Wald gave [-0.17, 0.67]
-    ([0, 0, 0], list("abc"), 3),
-    ([1, 1, 0, 0], list("aabb"), 2),  # two studies, each all right or all wrong: worth 2 questions, not 4
-    ([1, 1, 1, 1], list("aabb"), 2),  # all right: the design effect is unknown, so the studies count
-])
+@pytest.mark.parametrize(
+    "values, clusters, n_effective",
+    [
+        ([1, 1, 1, 1, 1], list("abcde"), 5),  # 5 of 5: the lower bound is well below 1
+        ([1, 0, 0, 0], list("abcd"), 4),  # 1 of 4: Wald gave [-0.17, 0.67]
+        ([0, 0, 0], list("abc"), 3),
+        ([1, 1, 0, 0], list("aabb"), 2),  # two studies, each all right or all wrong: worth 2 questions, not 4
+        ([1, 1, 1, 1], list("aabb"), 2),  # all right: the design effect is unknown, so the studies count
+    ],
+)
 def test_intervals_are_wilson_at_the_effective_size(values, clusters, n_effective):
     estimate = clustered_mean(values, clusters)
     low, high = wilson_by_hand(sum(values) * n_effective / len(values), n_effective)
@@ -134,18 +137,34 @@ def test_robustness_tables():
     records = []
     for r in rotations:
         for model, letters in (("m1", r["answer"]), ("m2", ["A"])):
-            records.append(diag(model, r["id"], "s1", "Healthy", letters) | {"variant": "circular", "options": r["options"],
-                                                                          "answer": r["answer"],
-                                                                          "acc": float(letters == r["answer"])})
+            records.append(
+                diag(model, r["id"], "s1", "Healthy", letters)
+                | {
+                    "variant": "circular",
+                    "options": r["options"],
+                    "answer": r["answer"],
+                    "acc": float(letters == r["answer"]),
+                }
+            )
     circular = circular_scores(pd.DataFrame(records)).set_index("model")
     assert circular.loc["m1"].tolist() == [1, 1.0, 1.0, 1.0]
     assert circular.loc["m2"].tolist() == [1, 0.0, 0.0, 0.0]  # plain: rot0 answer is B, so picking A is wrong
     bias = position_bias(RECORDS).set_index(["model", "letter"])
-    assert bias.loc[("m2", "B")].chosen == 3 and bias.loc[("m2", "-")].chosen == 1 and bias.loc[("m1", "B")].correct_letter == 2
+    assert (
+        bias.loc[("m2", "B")].chosen == 3
+        and bias.loc[("m2", "-")].chosen == 1
+        and bias.loc[("m1", "B")].correct_letter == 2
+    )
     blind = pd.concat([RECORDS, RECORDS[RECORDS.model == "m1"].assign(variant="blind", acc=0.0)])
     (row,) = blind_scores(blind).query("task == 'diagnosis'").to_dict("records")
-    assert row == {"model": "m1", "task": "diagnosis", "questions": 4, "acc_with_image": 0.5, "acc_blind": 0.0,
-                   "right_without_image": 0}
+    assert row == {
+        "model": "m1",
+        "task": "diagnosis",
+        "questions": 4,
+        "acc_with_image": 0.5,
+        "acc_blind": 0.0,
+        "right_without_image": 0,
+    }
 
 
 def test_the_report_sets_the_papers_rows_beside_the_users(tmp_path):
@@ -172,7 +191,9 @@ def test_interval_headings_say_what_they_cluster_by_and_the_counts_stand_beside_
     assert "## Accuracy by disease (95 % CI clustered by image)" in text and "clustered by study" not in text
     note = beside_the_paper(release)
     assert note.startswith("Measured on the authors' release")
-    assert "Questions asked: 4 diagnosis + 2 localization; the paper's Sub: 1,758 diagnosis + 1,000 localization " \
-           "(not the same number of questions)." in note
+    assert (
+        "Questions asked: 4 diagnosis + 2 localization; the paper's Sub: 1,758 diagnosis + 1,000 localization "
+        "(not the same number of questions)." in note
+    )
     mixed = pd.concat([RECORDS, release.assign(model="m3")])
     assert cluster_unit(mixed) == "study (image where there is none)"

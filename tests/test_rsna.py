@@ -19,22 +19,41 @@ LSS, RSS = "Left Subarticular Stenosis", "Right Subarticular Stenosis"
 
 
 def study_1001():
-    series = [RsnaSeries(11, "Sagittal T1", (3, 5, 12)), RsnaSeries(12, "Sagittal T2/STIR", (4, 9, 10)),
-              RsnaSeries(13, "Axial T2", (2, 7))]
+    series = [
+        RsnaSeries(11, "Sagittal T1", (3, 5, 12)),
+        RsnaSeries(12, "Sagittal T2/STIR", (4, 9, 10)),
+        RsnaSeries(13, "Axial T2", (2, 7)),
+    ]
     coordinates = [(12, 9, SCS, lv) for lv in LEVELS5] + [
-        (11, 5, LNFN, "L4/L5"), (11, 12, RNFN, "L5/S1"), (13, 7, LSS, "L4/L5"), (13, 7, RSS, "L4/L5"),
-        (11, 99, LNFN, "L3/L4")]  # instance 99 is not in the archive
-    grades = {"spinal_canal_stenosis_l3_l4": "Moderate", "spinal_canal_stenosis_l4_l5": "Severe",
-              "left_neural_foraminal_narrowing_l5_s1": "Moderate", "left_subarticular_stenosis_l4_l5": "Severe",
-              "right_subarticular_stenosis_l4_l5": None}
+        (11, 5, LNFN, "L4/L5"),
+        (11, 12, RNFN, "L5/S1"),
+        (13, 7, LSS, "L4/L5"),
+        (13, 7, RSS, "L4/L5"),
+        (11, 99, LNFN, "L3/L4"),
+    ]  # instance 99 is not in the archive
+    grades = {
+        "spinal_canal_stenosis_l3_l4": "Moderate",
+        "spinal_canal_stenosis_l4_l5": "Severe",
+        "left_neural_foraminal_narrowing_l5_s1": "Moderate",
+        "left_subarticular_stenosis_l4_l5": "Severe",
+        "right_subarticular_stenosis_l4_l5": None,
+    }
     return RsnaStudy(1001, series, coordinates, grades)
 
 
 def write_fixture(root):
-    study_b = RsnaStudy(1002, [RsnaSeries(21, "Sagittal T2/STIR", (4,))], [(21, 4, SCS, lv) for lv in LEVELS5],
-                        {"spinal_canal_stenosis_l2_l3": None})
-    study_c = RsnaStudy(1003, [RsnaSeries(31, "Sagittal T2/STIR", (1,))], [(31, 1, SCS, "L1/L2")],
-                        {"spinal_canal_stenosis_l1_l2": "Moderate", "spinal_canal_stenosis_l5_s1": None})
+    study_b = RsnaStudy(
+        1002,
+        [RsnaSeries(21, "Sagittal T2/STIR", (4,))],
+        [(21, 4, SCS, lv) for lv in LEVELS5],
+        {"spinal_canal_stenosis_l2_l3": None},
+    )
+    study_c = RsnaStudy(
+        1003,
+        [RsnaSeries(31, "Sagittal T2/STIR", (1,))],
+        [(31, 1, SCS, "L1/L2")],
+        {"spinal_canal_stenosis_l1_l2": "Moderate", "spinal_canal_stenosis_l5_s1": None},
+    )
     write_rsna(root, [study_1001(), study_b, study_c])
     with open(root / "train_label_coordinates.csv", "a") as table:
         table.write("1001,11,3,Left Neural Foraminal Stenosis,L4/L5,1.0,2.0\n")  # row 18: unknown condition
@@ -52,8 +71,12 @@ def test_records_and_skips(tmp_path, cache_dir, form):
     assert [(k, r.view, r.diseases, r.findings) for k, r in records.items()] == [
         ("1001/11/5", "Sagittal T1", ("Healthy",), ()),  # its own left level L4/L5 is Normal/Mild: one truth
         ("1001/11/12", "Sagittal T1", ("Healthy",), ()),  # no right foraminal level is positive
-        ("1001/12/9", "Sagittal T2/STIR", ("Spinal canal stenosis",),
-         (LevelFinding("Spinal canal stenosis", None, ("L3/L4", "L4/L5")),)),
+        (
+            "1001/12/9",
+            "Sagittal T2/STIR",
+            ("Spinal canal stenosis",),
+            (LevelFinding("Spinal canal stenosis", None, ("L3/L4", "L4/L5")),),
+        ),
         ("1001/13/7", "Axial T2", ("Subarticular stenosis",), ()),  # axial: no localization
         ("1003/31/1", "Sagittal T2/STIR", ("Spinal canal stenosis",), ()),
     ]  # instance numbers sort as integers: 5 before 12
@@ -81,10 +104,19 @@ def test_one_truth_per_slice_when_a_condition_is_spread_over_slices(tmp_path):
     slices. A slice is asked where the lesion is only if a level annotated on that slice is positive; the answer
     is every positive level of the study."""
     series = [RsnaSeries(51, "Sagittal T1", (6, 7, 8, 9))]
-    coordinates = [(51, 6, RNFN, "L1/L2"), (51, 6, RNFN, "L2/L3"), (51, 7, RNFN, "L3/L4"), (51, 8, RNFN, "L4/L5"),
-                   (51, 9, RNFN, "L5/S1"), (51, 9, LNFN, "L5/S1")]
-    grades = {"right_neural_foraminal_narrowing_l3_l4": "Moderate", "right_neural_foraminal_narrowing_l4_l5": "Severe",
-              "left_neural_foraminal_narrowing_l5_s1": "Moderate"}
+    coordinates = [
+        (51, 6, RNFN, "L1/L2"),
+        (51, 6, RNFN, "L2/L3"),
+        (51, 7, RNFN, "L3/L4"),
+        (51, 8, RNFN, "L4/L5"),
+        (51, 9, RNFN, "L5/S1"),
+        (51, 9, LNFN, "L5/S1"),
+    ]
+    grades = {
+        "right_neural_foraminal_narrowing_l3_l4": "Moderate",
+        "right_neural_foraminal_narrowing_l4_l5": "Severe",
+        "left_neural_foraminal_narrowing_l5_s1": "Moderate",
+    }
     write_rsna(tmp_path, [RsnaStudy(4003253, series, coordinates, grades)])
     records, skips = read_all(RsnaReader(tmp_path))
     right = LevelFinding("Foraminal stenosis", "right", ("L3/L4", "L4/L5"))

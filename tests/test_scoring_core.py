@@ -13,9 +13,13 @@ from spinebench_hf.evaluation.sweep import Question, write_details
 from spinebench_hf.metrics import RULE_METRIC_NAMES, TASKS, score_reply
 from spinebench_hf.report.details import read_details
 
-DIAGNOSIS = ROW | {"id": "d1", "task": "diagnosis", "options": ["Healthy", "Osteophytes", "Disc space narrowing",
-                                                                 "Vertebral collapse", "Foraminal stenosis"],
-                   "answer": ["C"], "disease": 0}
+DIAGNOSIS = ROW | {
+    "id": "d1",
+    "task": "diagnosis",
+    "options": ["Healthy", "Osteophytes", "Disc space narrowing", "Vertebral collapse", "Foraminal stenosis"],
+    "answer": ["C"],
+    "disease": 0,
+}
 LOCALIZATION = ROW | {"id": "l1"}
 REPLIES = [
     "<think>a</think>My final option: C\n<think>b</think>I am not sure any more.",  # lmms-eval's case
@@ -25,7 +29,10 @@ REPLIES = [
     "<think>My final option: [C] and never closed",
     "【D】My final options: 【B，D】",
     "My final options: " + ", ".join(["B", "D"] * 600),  # a long list, read whole
-    "The lesion is at L4/L5 only.", "Disc space narrowing, clearly.", "I cannot tell.", "My final options: [F]",
+    "The lesion is at L4/L5 only.",
+    "Disc space narrowing, clearly.",
+    "I cannot tell.",
+    "My final options: [F]",
 ]
 
 
@@ -46,15 +53,34 @@ def evaluate_path(row, reply):
     from spinebench_hf.evaluation.evaluate_metric import metric_path
 
     metric = evaluate.load(str(metric_path()))
-    return metric.compute(predictions=[reply], references=[{"answer": row["answer"], "options": row["options"]}],
-                          task=row["task"])
+    return metric.compute(
+        predictions=[reply], references=[{"answer": row["answer"], "options": row["options"]}], task=row["task"]
+    )
 
 
 def sweep_path(row, reply, folder: Path):
     task = f"spinebench:{row['task']}"
-    question = Question(task, "prompt", b"", {k: row[k] for k in ("id", "image_id", "task", "question", "options",
-                                                                  "answer", "source", "disease", "modality",
-                                                                  "study_id")}, "key")
+    question = Question(
+        task,
+        "prompt",
+        b"",
+        {
+            k: row[k]
+            for k in (
+                "id",
+                "image_id",
+                "task",
+                "question",
+                "options",
+                "answer",
+                "source",
+                "disease",
+                "modality",
+                "study_id",
+            )
+        },
+        "key",
+    )
     write_details("m", task, [question], {"key": reply}, {}, folder)
     (found,) = read_details([folder / "details"]).to_dict("records")
     return found
@@ -84,10 +110,12 @@ def test_the_reasoning_case_reads_the_answer_between_blocks():
 
 def test_one_task_table():
     assert {name: (info.config, info.split, info.variant) for name, info in TASKS.items()} == {
-        "spinebench:diagnosis": ("diagnosis", "sub", ""), "spinebench:diagnosis_full": ("diagnosis", "full", ""),
+        "spinebench:diagnosis": ("diagnosis", "sub", ""),
+        "spinebench:diagnosis_full": ("diagnosis", "full", ""),
         "spinebench:localization": ("localization", "sub", ""),
         "spinebench:localization_full": ("localization", "full", ""),
         "spinebench:diagnosis_blind": ("diagnosis", "sub", "blind"),
         "spinebench:localization_blind": ("localization", "sub", "blind"),
-        "spinebench:diagnosis_circular": ("diagnosis", "sub", "circular")}
+        "spinebench:diagnosis_circular": ("diagnosis", "sub", "circular"),
+    }
     assert RULE_METRIC_NAMES["diagnosis"] == ("acc", "format_compliance")

@@ -23,8 +23,16 @@ TASKS = ["spinebench:diagnosis", "spinebench:localization"]
 
 def sweep_file(folder: Path, data: Path, models: list[dict], tasks=TASKS) -> Path:
     path = folder / "SWEEP.yaml"
-    path.write_text(json.dumps({"dataset": str(data), "tasks": tasks,
-                                "generation": {"max_new_tokens": 64, "temperature": 0}, "models": models}))
+    path.write_text(
+        json.dumps(
+            {
+                "dataset": str(data),
+                "tasks": tasks,
+                "generation": {"max_new_tokens": 64, "temperature": 0},
+                "models": models,
+            }
+        )
+    )
     return path  # JSON is YAML
 
 
@@ -34,10 +42,24 @@ def served(port: int, log: Path, **faults) -> dict:
     faults_file = log.with_name(f"faults-{port}.json")
     seed = faults.pop("seed", 0)  # read once, at the start
     faults_file.write_text(json.dumps(faults))
-    return {"name": f"served-{port}", "backend": "server", "model": f"model-{port}", "retries": 2, "timeout": 10,
-            "command": [sys.executable, str(SERVER), "--port", str(port), f"--log={log}", f"--faults={faults_file}",
-                        f"--seed={seed}"],
-            "ready_url": f"http://127.0.0.1:{port}/v1/models", "base_url": f"http://127.0.0.1:{port}/v1"}
+    return {
+        "name": f"served-{port}",
+        "backend": "server",
+        "model": f"model-{port}",
+        "retries": 2,
+        "timeout": 10,
+        "command": [
+            sys.executable,
+            str(SERVER),
+            "--port",
+            str(port),
+            f"--log={log}",
+            f"--faults={faults_file}",
+            f"--seed={seed}",
+        ],
+        "ready_url": f"http://127.0.0.1:{port}/v1/models",
+        "base_url": f"http://127.0.0.1:{port}/v1",
+    }
 
 
 def heal(entry: dict) -> dict:
@@ -62,19 +84,36 @@ def questions(built: Path) -> int:
 
 
 # --- SWEEP.yaml -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("text, message", [
-    ("dataset: d\nmodels:\n  - {name: a, backend: ollama}\n", r"line 3: models\[0\]\.backend: backend 'ollama' is not"),
-    ("dataset: d\nmodels:\n  - {name: a, backend: openai, model: m}\n", r"line 3: models\[0\]: the openai backend needs base_url"),
-    ("dataset: d\nmodels:\n  - {name: a, backend: baseline, baseline: random, port: 3}\n",
-     r"line 3: models\[0\]\.port: not a setting of the baseline backend"),
-    ("dataset: d\ngeneration: {max_new_tokens: -1}\nmodels: [{name: a, backend: baseline, baseline: random}]\n",
-     r"line 2: generation\.max_new_tokens: expected a positive integer, found -1"),
-    ("dataset: d\ntasks: [mmlu]\nmodels: [{name: a, backend: baseline, baseline: random}]\n",
-     r"line 2: tasks\[0\]: 'mmlu' is not a spinebench task"),
-    ("dataset: d\nmodels:\n  - {name: a, backend: baseline, baseline: random}\n  - {name: a, backend: baseline, baseline: healthy}\n",
-     r"line 4: models\[1\]\.name: 'a' is used twice"),
-    ("dataset: d\nmodels: [\n", r"not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "dataset: d\nmodels:\n  - {name: a, backend: ollama}\n",
+            r"line 3: models\[0\]\.backend: backend 'ollama' is not",
+        ),
+        (
+            "dataset: d\nmodels:\n  - {name: a, backend: openai, model: m}\n",
+            r"line 3: models\[0\]: the openai backend needs base_url",
+        ),
+        (
+            "dataset: d\nmodels:\n  - {name: a, backend: baseline, baseline: random, port: 3}\n",
+            r"line 3: models\[0\]\.port: not a setting of the baseline backend",
+        ),
+        (
+            "dataset: d\ngeneration: {max_new_tokens: -1}\nmodels: [{name: a, backend: baseline, baseline: random}]\n",
+            r"line 2: generation\.max_new_tokens: expected a positive integer, found -1",
+        ),
+        (
+            "dataset: d\ntasks: [mmlu]\nmodels: [{name: a, backend: baseline, baseline: random}]\n",
+            r"line 2: tasks\[0\]: 'mmlu' is not a spinebench task",
+        ),
+        (
+            "dataset: d\nmodels:\n  - {name: a, backend: baseline, baseline: random}\n  - {name: a, backend: baseline, baseline: healthy}\n",
+            r"line 4: models\[1\]\.name: 'a' is used twice",
+        ),
+        ("dataset: d\nmodels: [\n", r"not valid YAML"),
+    ],
+)
 def test_sweep_file_errors_name_the_line_and_the_field(tmp_path, text, message):
     path = tmp_path / "SWEEP.yaml"
     path.write_text(text)
@@ -98,8 +137,12 @@ models:
 """)
     sweep = load_sweep(path)
     assert sweep.dataset == tmp_path / "spinebench" and sweep.max_new_tokens == 1024
-    assert [(m.name, m.backend) for m in sweep.models] == [("qwen2.5-vl-7b", "vllm"), ("gpt-4o", "openai"),
-                                                           ("local", "server"), ("random", "baseline")]
+    assert [(m.name, m.backend) for m in sweep.models] == [
+        ("qwen2.5-vl-7b", "vllm"),
+        ("gpt-4o", "openai"),
+        ("local", "server"),
+        ("random", "baseline"),
+    ]
 
 
 # --- runs ---------------------------------------------------------------------------------------------------
@@ -108,7 +151,10 @@ def test_faults_are_retried_and_the_results_equal_a_clean_run(built, tmp_path, c
     clean_port, flaky_port = free_port(), free_port()
     clean = served(clean_port, log=tmp_path / "clean.log")
     flaky = served(flaky_port, log=tmp_path / "flaky.log", fail_rate=0.3, drop_rate=0.1, seed=3) | {"retries": 8}
-    assert main(["sweep", str(sweep_file(tmp_path, built / "data", [clean, flaky])), "--output", str(tmp_path / "out")]) == 0
+    assert (
+        main(["sweep", str(sweep_file(tmp_path, built / "data", [clean, flaky])), "--output", str(tmp_path / "out")])
+        == 0
+    )
     assert {status for r in requests(tmp_path / "flaky.log") for status in [r["status"]]} >= {0, 200, 429, 500}
     assert answers(tmp_path / "out", flaky["name"]) == answers(tmp_path / "out", clean["name"])
     assert len(answers(tmp_path / "out", clean["name"])) == questions(built)
@@ -121,7 +167,9 @@ def test_faults_are_retried_and_the_results_equal_a_clean_run(built, tmp_path, c
 def test_requests_that_never_succeed_are_failed_not_answers(built, tmp_path, capsys):
     port = free_port()
     entry = served(port, log=tmp_path / "server.log", always_fail_mod=4) | {"retries": 1}
-    path = sweep_file(tmp_path, built / "data", [entry, {"name": "random", "backend": "baseline", "baseline": "random"}])
+    path = sweep_file(
+        tmp_path, built / "data", [entry, {"name": "random", "backend": "baseline", "baseline": "random"}]
+    )
     assert main(["sweep", str(path), "--output", str(tmp_path / "out")]) == 1  # incomplete: non-zero at the end
     captured = capsys.readouterr()
     assert f"incomplete (failed requests, retried by the next run): {entry['name']}" in captured.err
@@ -149,8 +197,17 @@ def test_a_server_killed_in_the_middle_then_a_rerun(built, tmp_path):
     first = answers(tmp_path / "out", dying["name"])
     assert sum(stage != "failed" for stage, _, _ in first.values()) == 5
     healthy = heal(dying)
-    assert main(["sweep", str(sweep_file(tmp_path, built / "data", [healthy], tasks=["spinebench:diagnosis"])),
-                 "--output", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                str(sweep_file(tmp_path, built / "data", [healthy], tasks=["spinebench:diagnosis"])),
+                "--output",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     done = [r["request"] for r in requests(tmp_path / "server.log") if r["status"] == 200]
     assert len(done) == len(set(done)) == len(first)  # no completed item was asked twice
 
@@ -158,11 +215,17 @@ def test_a_server_killed_in_the_middle_then_a_rerun(built, tmp_path):
 @pytest.mark.slow
 def test_the_sweep_killed_in_the_middle_resumes_to_the_same_results(built, tmp_path):
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(SERVER), "--port", str(port), "--latency", "0.05",
-                               "--log", str(tmp_path / "server.log")])
+    server = subprocess.Popen(
+        [sys.executable, str(SERVER), "--port", str(port), "--latency", "0.05", "--log", str(tmp_path / "server.log")]
+    )
     try:
-        entry = {"name": "api", "backend": "openai", "model": "served-model", "base_url": f"http://127.0.0.1:{port}/v1",
-                 "concurrency": 2}
+        entry = {
+            "name": "api",
+            "backend": "openai",
+            "model": "served-model",
+            "base_url": f"http://127.0.0.1:{port}/v1",
+            "concurrency": 2,
+        }
         path = sweep_file(tmp_path, built / "data", [entry])
         command = [sys.executable, "-m", "spinebench_hf.cli", "sweep", str(path), "--output", str(tmp_path / "out")]
         env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
@@ -180,8 +243,9 @@ def test_the_sweep_killed_in_the_middle_resumes_to_the_same_results(built, tmp_p
         stored_before_kill = len(asked) - len(set(asked))  # a request in flight at the kill may be asked again
         assert stored_before_kill <= 2 and len(set(asked)) == questions(built)
         resumed = answers(tmp_path / "out", "api")
-        clean = subprocess.run([*command[:-1], str(tmp_path / "clean")], env=env, cwd=ROOT, capture_output=True,
-                               text=True, timeout=600)
+        clean = subprocess.run(
+            [*command[:-1], str(tmp_path / "clean")], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600
+        )
         assert clean.returncode == 0, clean.stderr[-2000:]
         assert answers(tmp_path / "clean", "api") == resumed  # byte-identical scores to an uninterrupted run
     finally:
@@ -193,11 +257,16 @@ def test_a_vllm_entry_starts_vllm_serve(built, tmp_path, monkeypatch):
     """The vllm backend runs `vllm serve MODEL --port N ...`: here a stand-in `vllm` on PATH starts the test server."""
     fake = tmp_path / "bin" / "vllm"
     fake.parent.mkdir()
-    fake.write_text(f"#!/bin/sh\nexec {sys.executable} {SERVER} \"$@\" --log {tmp_path / 'vllm.log'}\n")
+    fake.write_text(f'#!/bin/sh\nexec {sys.executable} {SERVER} "$@" --log {tmp_path / "vllm.log"}\n')
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    entry = {"name": "qwen", "backend": "vllm", "model": "Qwen/Qwen2.5-VL-7B-Instruct",
-             "serve_args": ["--tensor-parallel-size", "2"], "ready_timeout": 60}
+    entry = {
+        "name": "qwen",
+        "backend": "vllm",
+        "model": "Qwen/Qwen2.5-VL-7B-Instruct",
+        "serve_args": ["--tensor-parallel-size", "2"],
+        "ready_timeout": 60,
+    }
     path = sweep_file(tmp_path, built / "data", [entry], tasks=["spinebench:localization"])
     assert main(["sweep", str(path), "--output", str(tmp_path / "out")]) == 0
     assert len(requests(tmp_path / "vllm.log")) == len(answers(tmp_path / "out", "qwen")) > 0
@@ -208,8 +277,9 @@ def test_every_part_of_the_key_matters(tmp_path):
 
     base = ("fingerprint", "item", "model", {"max_new_tokens": 64, "temperature": 0.0}, "prompt", b"image")
     keys = {reply_key(*base)}
-    for index, other in enumerate(["rebuilt", "item2", "model2", {"max_new_tokens": 65, "temperature": 0.0},
-                                   "prompt2", b"image2"]):
+    for index, other in enumerate(
+        ["rebuilt", "item2", "model2", {"max_new_tokens": 65, "temperature": 0.0}, "prompt2", b"image2"]
+    ):
         changed = list(base)
         changed[index] = other
         keys.add(reply_key(*changed))
@@ -218,7 +288,8 @@ def test_every_part_of_the_key_matters(tmp_path):
     cache.put(reply_key(*base), "model", "item", "My final option: [A]", 7)
     cache.close()
     assert ResponseCache(tmp_path / "responses.sqlite").get_many([reply_key(*base), "missing"]) == {
-        reply_key(*base): ("My final option: [A]", 7)}
+        reply_key(*base): ("My final option: [A]", 7)
+    }
 
 
 @pytest.mark.slow
@@ -227,17 +298,37 @@ def test_an_api_and_baseline_sweep_imports_neither_torch_nor_lighteval(built, tm
 
     server = ChatServer([completion("My final option: [A]")])
     try:
-        models = [{"name": "api", "backend": "openai", "model": "m", "base_url": server.url},
-                  {"name": "random", "backend": "baseline", "baseline": "random"},
-                  {"name": "healthy", "backend": "baseline", "baseline": "healthy"}]
+        models = [
+            {"name": "api", "backend": "openai", "model": "m", "base_url": server.url},
+            {"name": "random", "backend": "baseline", "baseline": "random"},
+            {"name": "healthy", "backend": "baseline", "baseline": "healthy"},
+        ]
         path = sweep_file(tmp_path, built / "data", models)
-        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "spinebench_hf.cli", "sweep", str(path),
-                               "--output", str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT,
-                              timeout=600, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-X",
+                "importtime",
+                "-m",
+                "spinebench_hf.cli",
+                "sweep",
+                str(path),
+                "--output",
+                str(tmp_path / "out"),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=600,
+            env=dict(os.environ, HF_HUB_OFFLINE="1"),
+        )
     finally:
         server.close()
     assert done.returncode == 0, done.stderr[-3000:]
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines()
-                if line.startswith("import time:")}
+    imported = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     assert "spinebench_hf" in imported and not imported & {"torch", "lighteval", "transformers", "open_clip"}
     assert len(server.requests) == questions(built)

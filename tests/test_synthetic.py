@@ -28,10 +28,19 @@ def test_sample_archives_have_the_real_layouts(tmp_path):
     la_csv = zipfile.ZipFile(paths["buu"]).read("BUU-LSPINE_400/LA/0001-M-031Y1.csv").decode()
     rows = list(csv.reader(io.StringIO(la_csv)))
     assert len(rows) == 11 and all(len(r) == 5 for r in rows) and float(rows[0][0])  # headerless, numeric
-    assert sorted(p.name for p in paths["csxa"].iterdir()) == ["datasets-JSON.zip", "datasets-PNG.zip", "datasets.xlsx"]
+    assert sorted(p.name for p in paths["csxa"].iterdir()) == [
+        "datasets-JSON.zip",
+        "datasets-PNG.zip",
+        "datasets.xlsx",
+    ]
     rsna = zipfile.ZipFile(paths["rsna"])
-    assert {"train.csv", "train_label_coordinates.csv", "train_series_descriptions.csv",
-            "test_series_descriptions.csv", "sample_submission.csv"} <= set(rsna.namelist())
+    assert {
+        "train.csv",
+        "train_label_coordinates.csv",
+        "train_series_descriptions.csv",
+        "test_series_descriptions.csv",
+        "sample_submission.csv",
+    } <= set(rsna.namelist())
     header = rsna.read("train_label_coordinates.csv").decode().splitlines()[0]
     assert header == "study_id,series_id,instance_number,condition,level,x,y"
     dicom_name = next(n for n in rsna.namelist() if n.startswith("train_images/") and n.endswith(".dcm"))

@@ -36,7 +36,9 @@ IMAGES = [
 
 def write_fixture(root):
     write_vindr(root, IMAGES)
-    (root / "train_images" / f"{hexid(10)}.dicom").write_bytes((root / "train_images" / f"{hexid(2)}.dicom").read_bytes())
+    (root / "train_images" / f"{hexid(10)}.dicom").write_bytes(
+        (root / "train_images" / f"{hexid(2)}.dicom").read_bytes()
+    )
     return root
 
 
@@ -62,13 +64,21 @@ def test_records_and_skips(tmp_path, cache_dir, form):
     }
     assert "carries ['Surgical implant']" in skips[f"train/{hexid(4)}"].reason
     assert "unknown lesion_type ['Fracture'] in annotations/train.csv" in skips[f"train/{hexid(6)}"].reason
-    assert f"train_images/{hexid(9)}.dicom: image named in annotations/train.csv not found" in skips[f"train/{hexid(9)}"].reason
+    assert (
+        f"train_images/{hexid(9)}.dicom: image named in annotations/train.csv not found"
+        in skips[f"train/{hexid(9)}"].reason
+    )
 
 
 def test_monochrome1_renders_like_monochrome2(tmp_path):
     """A drawing stored inverted as MONOCHROME1 comes out with bright bone, like its MONOCHROME2 twin."""
-    write_vindr(tmp_path, [VindrImage(hexid(1), lesions=("Osteophytes",)),
-                           VindrImage(hexid(2), lesions=("Osteophytes",), photometric="MONOCHROME1")])
+    write_vindr(
+        tmp_path,
+        [
+            VindrImage(hexid(1), lesions=("Osteophytes",)),
+            VindrImage(hexid(2), lesions=("Osteophytes",), photometric="MONOCHROME1"),
+        ],
+    )
     records, _ = read_all(VindrReader(tmp_path))
     mono2, mono1 = (np.asarray(records[f"train/{hexid(i)}"].image.load().image, dtype=int) for i in (1, 2))
     assert mono2.shape == mono1.shape == (100, 80, 3)
@@ -91,5 +101,7 @@ def test_truncated_dicom_is_a_recorded_skip(tmp_path, cache_dir):
 def test_not_a_vindr_folder(tmp_path):
     (tmp_path / "LA").mkdir()
     (tmp_path / "LA" / "0001-F-045Y1.jpg").write_bytes(b"")
-    with pytest.raises(SourceFormatError, match=r"(?s)not a VinDr-SpineXR source: no 'annotations/train.csv'.*\.dicom"):
+    with pytest.raises(
+        SourceFormatError, match=r"(?s)not a VinDr-SpineXR source: no 'annotations/train.csv'.*\.dicom"
+    ):
         VindrReader(tmp_path)

@@ -10,8 +10,7 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from ..schema import CITATION, SPLITS, features
-from .subset import SUB_SIZES
+from ..schema import CITATION, SPLITS, SUB_SIZES, features
 
 
 def size_category(rows: int) -> str:
@@ -38,16 +37,27 @@ def card_data(report: dict, pretty_name: str = "SpineBench") -> DatasetCardData:
         size_categories=[size_category(sum(s["full"]["rows"] for s in report["splits"].values()))],
         pretty_name=pretty_name,
     )
-    MetadataConfigs({
-        config: {"data_files": [{"split": split, "path": f"{config}/{split}-*"} for split in present(report, config)],
-                 **({"default": True} if i == 0 else {})}
-        for i, config in enumerate(configs)
-    }).to_dataset_card_data(data)
+    MetadataConfigs(
+        {
+            config: {
+                "data_files": [{"split": split, "path": f"{config}/{split}-*"} for split in present(report, config)],
+                **({"default": True} if i == 0 else {}),
+            }
+            for i, config in enumerate(configs)
+        }
+    ).to_dataset_card_data(data)
     infos = {}
     for config in configs:
-        splits = SplitDict({split: SplitInfo(split, num_bytes=report["splits"][config][split]["bytes"],
-                                              num_examples=report["splits"][config][split]["rows"])
-                            for split in present(report, config)})
+        splits = SplitDict(
+            {
+                split: SplitInfo(
+                    split,
+                    num_bytes=report["splits"][config][split]["bytes"],
+                    num_examples=report["splits"][config][split]["rows"],
+                )
+                for split in present(report, config)
+            }
+        )
         infos[config] = DatasetInfo(features=features(), splits=splits, config_name=config)
     DatasetInfosDict(infos).to_dataset_card_data(data)
     return data
@@ -55,8 +65,11 @@ def card_data(report: dict, pretty_name: str = "SpineBench") -> DatasetCardData:
 
 def render_card(report: dict) -> str:
     sources = report["sources"]
-    short = [f"{config} sub has {splits['sub']['rows']} of {SUB_SIZES[config]}"
-             for config, splits in report["splits"].items() if splits["sub"]["rows"] < SUB_SIZES[config]]
+    short = [
+        f"{config} sub has {splits['sub']['rows']} of {SUB_SIZES[config]}"
+        for config, splits in report["splits"].items()
+        if splits["sub"]["rows"] < SUB_SIZES[config]
+    ]
     restricted = [s["title"] for s in sources.values() if s["images"] and not s["redistributable"]]
     template = resources.files("spinebench_hf").joinpath("templates/dataset_card.md").read_text(encoding="utf-8")
     card = DatasetCard.from_template(

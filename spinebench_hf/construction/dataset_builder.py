@@ -26,19 +26,22 @@ class SpineBench(datasets.GeneratorBasedBuilder):
     """SpineBench questions built from the user's own source archives (see `spinebench build`)."""
 
     VERSION = VERSION
-    BUILDER_CONFIGS = [datasets.BuilderConfig(name=name, version=VERSION, description=f"SpineBench {name}") for name in CONFIGS]
+    BUILDER_CONFIGS = [
+        datasets.BuilderConfig(name=name, version=VERSION, description=f"SpineBench {name}") for name in CONFIGS
+    ]
     DEFAULT_CONFIG_NAME = "diagnosis"
     DEFAULT_WRITER_BATCH_SIZE = 16  # rows hold images of up to 1024 px: small Arrow batches keep memory flat
 
     def _info(self) -> datasets.DatasetInfo:
-        return datasets.DatasetInfo(description=DESCRIPTION, features=features(), citation=CITATION,
-                                    homepage=HOMEPAGE)
+        return datasets.DatasetInfo(description=DESCRIPTION, features=features(), citation=CITATION, homepage=HOMEPAGE)
 
     def _split_generators(self, dl_manager):
         if not self.config.data_dir:
             raise ValueError("SpineBench needs data_dir: the items folder prepared by `spinebench build`")
         path = items_file(self.config.data_dir, self.config.name)
-        return [datasets.SplitGenerator(name=split, gen_kwargs={"path": str(path), "split": split}) for split in SPLITS]
+        return [
+            datasets.SplitGenerator(name=split, gen_kwargs={"path": str(path), "split": split}) for split in SPLITS
+        ]
 
     def _generate_examples(self, path: str, split: str):
         archives: dict[str, zipfile.ZipFile] = {}  # a release's zip files, each opened once
@@ -50,8 +53,10 @@ class SpineBench(datasets.GeneratorBasedBuilder):
                     if split != "full" and not in_split[split]:
                         continue
                     # bytes with no path: datasets keeps a path that exists on disk instead of the bytes (a trap)
-                    row["image"] = {"bytes": image_bytes(row.pop("image_path"), row.pop("image_member", None), archives),
-                                    "path": None}
+                    row["image"] = {
+                        "bytes": image_bytes(row.pop("image_path"), row.pop("image_member", None), archives),
+                        "path": None,
+                    }
                     yield row["id"], row
         finally:
             for archive in archives.values():

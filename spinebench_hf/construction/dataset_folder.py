@@ -43,8 +43,10 @@ class DatasetWriter:
         self.work = Path(self._work.name)
         self._files: dict[str, io.TextIOWrapper] = {}
         self._image_bytes: Counter = Counter()
-        self._counts = {config: {split: {"by_source": Counter(), "by_disease": Counter()} for split in SPLITS}
-                        for config in CONFIGS}
+        self._counts = {
+            config: {split: {"by_source": Counter(), "by_disease": Counter()} for split in SPLITS}
+            for config in CONFIGS
+        }
 
     def add(self, config: str, row: dict, image_bytes: int) -> None:
         """Queue `row` (its image file holds `image_bytes`: they size the parquet row groups)."""
@@ -79,13 +81,20 @@ class DatasetWriter:
         items = items_file(self.work, config)
         rows = self._counts[config]["full"]["by_source"].total()
         per_group = ROW_GROUP_BYTES * rows // max(1, self._image_bytes[config])
-        builder = SpineBench(config_name=config, data_dir=str(self.work), cache_dir=str(self.work / "hf"),
-                             hash=file_digest(items)[:16],
-                             writer_batch_size=min(MAX_ROWS_PER_GROUP, max(MIN_ROWS_PER_GROUP, per_group)))
+        builder = SpineBench(
+            config_name=config,
+            data_dir=str(self.work),
+            cache_dir=str(self.work / "hf"),
+            hash=file_digest(items)[:16],
+            writer_batch_size=min(MAX_ROWS_PER_GROUP, max(MIN_ROWS_PER_GROUP, per_group)),
+        )
         # datasets writes the parquet shards itself, batch by batch: nothing of the dataset is held or memory-mapped
         builder.download_and_prepare(file_format="parquet", max_shard_size=MAX_SHARD_BYTES)
-        return {split: move_shards(builder, split, self.output / config)
-                | {name: dict(counter) for name, counter in self._counts[config][split].items()} for split in SPLITS}
+        return {
+            split: move_shards(builder, split, self.output / config)
+            | {name: dict(counter) for name, counter in self._counts[config][split].items()}
+            for split in SPLITS
+        }
 
 
 def write_configs(rows: dict[str, list[dict]], output: Path) -> dict:
@@ -106,7 +115,9 @@ def move_shards(builder: SpineBench, split: str, folder: Path) -> dict:
     made = sorted(Path(builder.cache_dir).glob(f"{builder.dataset_name}-{split}*.parquet"))
     info = builder.info.splits[split]
     if sum(pq_rows(path) for path in made) != info.num_examples:
-        raise RuntimeError(f"the builder's {split} shards in {builder.cache_dir} do not hold its {info.num_examples} rows")
+        raise RuntimeError(
+            f"the builder's {split} shards in {builder.cache_dir} do not hold its {info.num_examples} rows"
+        )
     folder.mkdir(parents=True, exist_ok=True)  # an empty split (a small build's train) gets no file, and the card
     # does not list it: datasets cannot load a split of no rows ("corresponds to no data")
     files = [folder / f"{split}-{index:05d}-of-{len(made):05d}.parquet" for index in range(len(made))]
@@ -131,12 +142,18 @@ def file_digest(path: Path) -> str:
 
 def files_and_fingerprint(written: dict) -> tuple[dict[str, str], str]:
     """Every parquet file's sha256, and the folder's fingerprint: nothing path-dependent goes into either."""
-    files = {f"{config}/{path.name}": file_digest(path)
-             for config, splits in written.items() for split in splits.values() for path in split["files"]}
+    files = {
+        f"{config}/{path.name}": file_digest(path)
+        for config, splits in written.items()
+        for split in splits.values()
+        for path in split["files"]
+    }
     return files, hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()
 
 
 def split_counts(written: dict) -> dict:
     """What the reports and cards show of `written`: everything but the file paths."""
-    return {config: {split: {k: v for k, v in info.items() if k != "files"} for split, info in splits.items()}
-            for config, splits in written.items()}
+    return {
+        config: {split: {k: v for k, v in info.items() if k != "files"} for split, info in splits.items()}
+        for config, splits in written.items()
+    }

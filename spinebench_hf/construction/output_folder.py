@@ -60,12 +60,14 @@ def check_output(output: Path) -> None:
         raise OutputRefused(
             f"{output}: not empty and not a SpineBench dataset (no build_report.json or import_report.json); "
             "SpineBench replaces its output folder whole, so it writes only into a new or empty folder or over an "
-            "earlier SpineBench dataset: give another --output, or empty this one yourself")
+            "earlier SpineBench dataset: give another --output, or empty this one yourself"
+        )
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         raise OutputRefused(
             f"{output}: holds files SpineBench did not write ({shown}); the new dataset would replace the folder "
-            "whole, so they would be lost: move them elsewhere, or give another --output")
+            "whole, so they would be lost: move them elsewhere, or give another --output"
+        )
 
 
 @contextlib.contextmanager

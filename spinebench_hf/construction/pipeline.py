@@ -20,7 +20,7 @@ from tqdm import tqdm
 from .. import __version__, settings
 from ..embedding.mining import disease_similarity, sample_library
 from ..imaging import DECODER_NOTE, DEFAULT_MAX_SIDE
-from ..schema import CONFIGS
+from ..schema import CONFIGS, SUB_SIZES
 from ..settings import DEFAULT_DATA, DEFAULT_ENCODER, DEFAULT_ENCODER_WEIGHTS, DEFAULT_SEED
 from ..sources.records import Record
 from ..sources.scan import ScanReport, check_complete, open_sources, read_all
@@ -28,7 +28,7 @@ from .dataset_folder import files_and_fingerprint, split_counts, write_configs
 from .output_folder import check_output, staged_output
 from .questions import Item, diagnosis_item, localization_items
 from .standardize import standardize_all
-from .subset import SUB_SIZES, select_sub, sub_group
+from .subset import select_sub, sub_group
 from .train_split import NEAR_DUPLICATE_COSINE, ImageFacts, near_duplicates, train_images
 
 logger = logging.getLogger(__name__)
@@ -58,8 +58,14 @@ def build(options: BuildOptions) -> dict:
     cache = Path(options.cache_dir) if options.cache_dir else settings.cache_dir()
     check_output(options.output)  # before the long stages; checked again when the new dataset is swapped in
     readers = open_sources(options.sources, cache_dir=cache)  # fail fast
-    encoder = ImageEncoder(options.encoder, options.encoder_weights, device=options.device,
-                           batch_size=options.batch_size, seed=options.seed, threads=options.num_proc)  # weights: the standard HF cache
+    encoder = ImageEncoder(
+        options.encoder,
+        options.encoder_weights,
+        device=options.device,
+        batch_size=options.batch_size,
+        seed=options.seed,
+        threads=options.num_proc,
+    )  # weights: the standard HF cache
     collected = read_all(readers, options.limit_per_source)
     check_complete(collected, readers, options.allow_partial)  # before the long stages
     standardize_all(collected, cache / "images", options.max_side, options.num_proc, options.progress)
@@ -118,19 +124,28 @@ class Splits:
     near: dict[str, tuple[str, float]]  # image id -> (its closest sub image, cosine)
 
     def report(self) -> dict:
-        return {"rule": TRAIN_RULE, "images": len(self.train), "excluded_images": dict(sorted(self.excluded.items())),
-                "near_duplicate_cosine": NEAR_DUPLICATE_COSINE,
-                "near_duplicates": [[image, *closest] for image, closest in sorted(self.near.items())]}
+        return {
+            "rule": TRAIN_RULE,
+            "images": len(self.train),
+            "excluded_images": dict(sorted(self.excluded.items())),
+            "near_duplicate_cosine": NEAR_DUPLICATE_COSINE,
+            "near_duplicates": [[image, *closest] for image, closest in sorted(self.near.items())],
+        }
 
 
-TRAIN_RULE = ("questions of full whose image shares neither content (sha256), patient, study nor a SigLIP2 "
-              f"near-duplicate (cosine >= {NEAR_DUPLICATE_COSINE}) with an image of sub, in either config")
+TRAIN_RULE = (
+    "questions of full whose image shares neither content (sha256), patient, study nor a SigLIP2 "
+    f"near-duplicate (cosine >= {NEAR_DUPLICATE_COSINE}) with an image of sub, in either config"
+)
 
 
-def mark_splits(items: dict[str, list[Item]], records: list[Record], vectors: np.ndarray, digests: list[str],
-                seed: int) -> Splits:
-    sub = {config: select_sub(items[config], SUB_SIZES[config], sub_group, seed) if items[config] else set()
-           for config in CONFIGS}
+def mark_splits(
+    items: dict[str, list[Item]], records: list[Record], vectors: np.ndarray, digests: list[str], seed: int
+) -> Splits:
+    sub = {
+        config: select_sub(items[config], SUB_SIZES[config], sub_group, seed) if items[config] else set()
+        for config in CONFIGS
+    }
     sub_images = {item.image_id for config in CONFIGS for item in items[config] if item.id in sub[config]}
     near = near_duplicates([r.image_id for r in records], vectors, sub_images)
     facts = [ImageFacts(r.image_id, digest, r.patient_id, r.study_id) for r, digest in zip(records, digests)]
@@ -140,9 +155,18 @@ def mark_splits(items: dict[str, list[Item]], records: list[Record], vectors: np
 
 def write_dataset(items: dict[str, list[Item]], splits: Splits, collected: ScanReport, output: Path) -> dict:
     """Items (with their standardized PNGs, SpineBench-Sub and train marked) → the dataset folder."""
-    rows = {config: [item.row() | {"sub": item.id in splits.sub[config], "train": item.image_id in splits.train,
-                                   "image_path": collected.images[item.image_id]} for item in items[config]]
-            for config in CONFIGS}
+    rows = {
+        config: [
+            item.row()
+            | {
+                "sub": item.id in splits.sub[config],
+                "train": item.image_id in splits.train,
+                "image_path": collected.images[item.image_id],
+            }
+            for item in items[config]
+        ]
+        for config in CONFIGS
+    }
     return write_configs(rows, output)
 
 
@@ -166,16 +190,25 @@ def build_report(options, encoder, readers, collected: ScanReport, items, writte
         records = [r for r in collected.records if r.source == reader.name]
         skips = Counter(s.kind for s in collected.skips if s.source == reader.name)
         sources[reader.name] = {
-            "title": reader.title, "homepage": reader.homepage, "licence": reader.licence,
-            "citation": reader.citation, "redistributable": reader.redistributable,
-            "images": len(records), "diseases": dict(Counter(d for r in records for d in r.diseases)),
-            "skipped": dict(skips), "limited": collected.limited[reader.name],
+            "title": reader.title,
+            "homepage": reader.homepage,
+            "licence": reader.licence,
+            "citation": reader.citation,
+            "redistributable": reader.redistributable,
+            "images": len(records),
+            "diseases": dict(Counter(d for r in records for d in r.diseases)),
+            "skipped": dict(skips),
+            "limited": collected.limited[reader.name],
         }
     return {
         "spinebench_hf": __version__,
         "seed": options.seed,
         "max_side": options.max_side,
-        "encoder": {"name": encoder.name, "weights": encoder.identity.split("|")[1], "weight_hash": encoder.weight_hash},
+        "encoder": {
+            "name": encoder.name,
+            "weights": encoder.identity.split("|")[1],
+            "weight_hash": encoder.weight_hash,
+        },
         "sources": sources,
         "splits": split_counts(written),
         "questions": {config: len(config_items) for config, config_items in items.items()},

@@ -46,22 +46,32 @@ def restricted_sources(folder: Path) -> list[str]:
 
     folder, titles = Path(folder), []
     if dataset_report(folder) is None:
-        raise PushRefused(f"{folder}: not a SpineBench build or imported release (no readable build_report.json or "
-                          "import_report.json)")
+        raise PushRefused(
+            f"{folder}: not a SpineBench build or imported release (no readable build_report.json or "
+            "import_report.json)"
+        )
     foreign = foreign_files(folder)
     if foreign:  # what it is cannot be judged: it might be anything
         titles.append(f"files SpineBench did not write ({', '.join(foreign[:5])})")
     sources = row_sources(folder)
     if not sources:
         raise PushRefused(f"{folder}: holds no parquet file: nothing to publish")
-    titles += [READERS[name].title for name in sorted(sources) if name in READERS and not READERS[name].redistributable]
+    titles += [
+        READERS[name].title for name in sorted(sources) if name in READERS and not READERS[name].redistributable
+    ]
     if (folder / "import_report.json").exists() or sources - set(READERS):
         titles.append(RELEASE_SOURCES)
     return titles
 
 
-def push(folder: str | Path, repo_id: str, *, public: bool = False, allow_restricted_sources: bool = False,
-         token: str | None = None) -> str:
+def push(
+    folder: str | Path,
+    repo_id: str,
+    *,
+    public: bool = False,
+    allow_restricted_sources: bool = False,
+    token: str | None = None,
+) -> str:
     """Upload `folder` as the dataset repo `repo_id`; returns the commit URL or id."""
     folder = Path(folder)
     restricted = restricted_sources(folder)
@@ -78,15 +88,20 @@ def push(folder: str | Path, repo_id: str, *, public: bool = False, allow_restri
     try:
         api.create_repo(repo_id, repo_type="dataset", private=not public, exist_ok=True)
         # shards of an earlier push that this build does not have would otherwise still be loaded as data
-        stale = [name for name in api.list_repo_files(repo_id, repo_type="dataset")
-                 if name.endswith(".parquet") and name not in files]
+        stale = [
+            name
+            for name in api.list_repo_files(repo_id, repo_type="dataset")
+            if name.endswith(".parquet") and name not in files
+        ]
         operations = [CommitOperationAdd(name, str(path)) for name, path in files.items()]
         operations += [CommitOperationDelete(name) for name in stale]
-        commit = api.create_commit(repo_id, operations, repo_type="dataset",
-                                   commit_message="Upload SpineBench built with spinebench-hf")
+        commit = api.create_commit(
+            repo_id, operations, repo_type="dataset", commit_message="Upload SpineBench built with spinebench-hf"
+        )
     except _hub_errors() as exc:
-        raise PushFailed(f"{repo_id}: the upload failed ({type(exc).__name__}): {' '.join(str(exc).split())[:300]}"
-                         ) from None
+        raise PushFailed(
+            f"{repo_id}: the upload failed ({type(exc).__name__}): {' '.join(str(exc).split())[:300]}"
+        ) from None
     return str(getattr(commit, "commit_url", commit))
 
 

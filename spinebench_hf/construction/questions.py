@@ -101,8 +101,7 @@ def diagnosis_item(record: Record, similarity: np.ndarray, seed: int) -> Item:
     texts = [truth] + ([] if truth == HEALTHY else [HEALTHY]) + [d for d, _ in distractors]
     scores = [of.get(text, math.nan) for text in texts]  # Healthy has no library: no similarity
     fields = _lettered(item_id, seed, texts, {truth}, [None if math.isnan(s) else round(s, 6) for s in scores])
-    return Item(**_common(record, item_id, "diagnosis", DIAGNOSIS_QUESTIONS, seed), **fields,
-                disease=truth, levels=())
+    return Item(**_common(record, item_id, "diagnosis", DIAGNOSIS_QUESTIONS, seed), **fields, disease=truth, levels=())
 
 
 def localization_items(record: Record, seed: int) -> list[Item]:
@@ -117,5 +116,9 @@ def _localization_item(record: Record, finding: LevelFinding, seed: int) -> Item
     slug = finding.condition.lower().replace(" ", "-") + (f"-{finding.side}" if finding.side else "")
     item_id = f"{record.image_id}/localization/{slug}"
     fields = _lettered(item_id, seed, list(LEVELS), set(finding.levels), [])
-    return Item(**_common(record, item_id, "localization", LOCALIZATION_QUESTIONS, seed), **fields,
-                disease=finding.condition, levels=finding.levels)
+    return Item(
+        **_common(record, item_id, "localization", LOCALIZATION_QUESTIONS, seed),
+        **fields,
+        disease=finding.condition,
+        levels=finding.levels,
+    )

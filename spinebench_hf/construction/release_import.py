@@ -18,13 +18,12 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import SpineBenchError
-from ..schema import CONFIGS
+from ..schema import CONFIGS, SUB_SIZES
 from ..sources.records import Skip
 from ..sources.release import ReleaseReader
 from .card import render_release_card, write_card
 from .dataset_folder import DatasetWriter, files_and_fingerprint, split_counts
 from .output_folder import check_output, staged_output
-from .subset import SUB_SIZES
 from .train_split import ImageFacts, SubIndex
 
 REPORT = "import_report.json"
@@ -82,9 +81,13 @@ def import_report(reader: ReleaseReader, used: Counter, skips: list[Skip], exclu
         "release_fingerprint": reader.fingerprint(),
         "release_files": reader.files,
         "splits": split_counts(written),
-        "used": {folder: {task: used[folder, task] for task in CONFIGS if used[folder, task]} for folder in reader.files},
+        "used": {
+            folder: {task: used[folder, task] for task in CONFIGS if used[folder, task]} for folder in reader.files
+        },
         "skipped": dict(sorted(Counter(skip.kind for skip in skips).items())),
-        "paper_sub": {config: {"release": used["evaluation", config], "paper": SUB_SIZES[config]} for config in CONFIGS},
+        "paper_sub": {
+            config: {"release": used["evaluation", config], "paper": SUB_SIZES[config]} for config in CONFIGS
+        },
         "train": {"rule": TRAIN_RULE, "excluded_questions": dict(sorted(excluded.items()))},
         "skips": [asdict(skip) for skip in skips],
         "files": files,

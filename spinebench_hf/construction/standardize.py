@@ -54,8 +54,9 @@ def standardize_one(task: tuple[Record, Path, int]) -> Outcome:
     return record.image_id, standard.notes, str(path)
 
 
-def standardize_records(records: list[Record], images: Path, max_side: int, num_proc: int = 1,
-                        progress: bool = False) -> list[Outcome]:
+def standardize_records(
+    records: list[Record], images: Path, max_side: int, num_proc: int = 1, progress: bool = False
+) -> list[Outcome]:
     """The outcome of each record, in order; `num_proc` > 1 spreads the images over that many processes."""
     tasks: Iterator = ((record, images, max_side) for record in records)
     bar = dict(total=len(records), desc="standardizing", disable=not progress)
@@ -75,7 +76,9 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def standardize_all(report: ScanReport, images: Path, max_side: int, num_proc: int = 1, progress: bool = False) -> ScanReport:
+def standardize_all(
+    report: ScanReport, images: Path, max_side: int, num_proc: int = 1, progress: bool = False
+) -> ScanReport:
     """Standardize every scanned record's image (cached under `images`); a record whose image fails becomes a skip."""
     outcomes = standardize_records(report.records, images, max_side, num_proc, progress)
     kept = []

@@ -11,7 +11,6 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 
-from ..schema import SUB_SIZES
 from .questions import Item
 
 

@@ -17,7 +17,12 @@ import numpy as np
 NEAR_DUPLICATE_COSINE = 0.98
 # why a question of `full` is not in `train`, in the order the rules are checked
 IN_SUB, SAME_IMAGE, SAME_PATIENT, SAME_STUDY, NEAR_DUPLICATE = (
-    "in-sub", "same-image-as-sub", "same-patient-as-sub", "same-study-as-sub", "near-duplicate-of-sub")
+    "in-sub",
+    "same-image-as-sub",
+    "same-patient-as-sub",
+    "same-study-as-sub",
+    "near-duplicate-of-sub",
+)
 
 
 @dataclass(frozen=True)
@@ -47,14 +52,19 @@ class SubIndex:
 
     def leak(self, image: ImageFacts, near_duplicates: set[str] = frozenset()) -> str | None:
         """Why `image` may not be in `train` (one of the reasons above), or None when it may."""
-        checks = ((IN_SUB, image.image_id in self.image_ids), (SAME_IMAGE, image.digest in self.digests),
-                  (SAME_PATIENT, image.patient_id in self.patients), (SAME_STUDY, image.study_id in self.studies),
-                  (NEAR_DUPLICATE, image.image_id in near_duplicates))
+        checks = (
+            (IN_SUB, image.image_id in self.image_ids),
+            (SAME_IMAGE, image.digest in self.digests),
+            (SAME_PATIENT, image.patient_id in self.patients),
+            (SAME_STUDY, image.study_id in self.studies),
+            (NEAR_DUPLICATE, image.image_id in near_duplicates),
+        )
         return next((reason for reason, hit in checks if hit), None)
 
 
-def near_duplicates(ids: list[str], vectors: np.ndarray, sub_ids: set[str], threshold: float = NEAR_DUPLICATE_COSINE,
-                    block: int = 4096) -> dict[str, tuple[str, float]]:
+def near_duplicates(
+    ids: list[str], vectors: np.ndarray, sub_ids: set[str], threshold: float = NEAR_DUPLICATE_COSINE, block: int = 4096
+) -> dict[str, tuple[str, float]]:
     """Each image outside `sub_ids` whose embedding has cosine >= `threshold` with a `sub` image: its closest `sub`
     image and that cosine. Rows of `vectors` are L2-normalized (as ImageEncoder returns them); done in blocks."""
     in_sub = np.array([image_id in sub_ids for image_id in ids])
@@ -64,7 +74,7 @@ def near_duplicates(ids: list[str], vectors: np.ndarray, sub_ids: set[str], thre
     sub_vectors = vectors[sub_rows]
     found = {}
     for start in range(0, len(other_rows), block):
-        rows = other_rows[start:start + block]
+        rows = other_rows[start : start + block]
         similarity = vectors[rows] @ sub_vectors.T
         best = similarity.argmax(axis=1)
         for position, (row, column) in enumerate(zip(rows, best)):
@@ -74,7 +84,9 @@ def near_duplicates(ids: list[str], vectors: np.ndarray, sub_ids: set[str], thre
     return found
 
 
-def train_images(images: list[ImageFacts], sub_ids: set[str], near: set[str] = frozenset()) -> tuple[set[str], Counter]:
+def train_images(
+    images: list[ImageFacts], sub_ids: set[str], near: set[str] = frozenset()
+) -> tuple[set[str], Counter]:
     """(the image ids whose questions go to `train`, how many images were kept out of it by reason)."""
     index = SubIndex()
     for image in images:

@@ -35,8 +35,10 @@ from ..sqlite_store import Store
 log = logging.getLogger(__name__)
 
 SIGLIP_PREPROCESS = {"mean": (0.5,) * 3, "std": (0.5,) * 3, "interpolation": "bicubic", "resize_mode": "squash"}
-RANDOM_WARNING = ("the image encoder {name} has RANDOM weights (seed {seed}): distractors mined with random weights "
-                  "are NOT meaningful. Use --encoder-weights random for tests and demos only.")
+RANDOM_WARNING = (
+    "the image encoder {name} has RANDOM weights (seed {seed}): distractors mined with random weights "
+    "are NOT meaningful. Use --encoder-weights random for tests and demos only."
+)
 
 
 class EncoderError(SpineBenchError):
@@ -50,8 +52,16 @@ class RandomWeightsWarning(UserWarning):
 class ImageEncoder:
     """The image tower of an open_clip model; `encode` gives L2-normalised float32 embeddings."""
 
-    def __init__(self, name: str = "ViT-B-16-SigLIP2", weights: str = "webli", device: str | None = None,
-                 batch_size: int = 32, seed: int = 0, cache_dir: str | None = None, threads: int = 1):
+    def __init__(
+        self,
+        name: str = "ViT-B-16-SigLIP2",
+        weights: str = "webli",
+        device: str | None = None,
+        batch_size: int = 32,
+        seed: int = 0,
+        cache_dir: str | None = None,
+        threads: int = 1,
+    ):
         check_model_name(name)
         self.name, self.weights, self.batch_size = name, weights, batch_size
         self.threads, self._pool = max(1, threads), None
@@ -78,7 +88,7 @@ class ImageEncoder:
         rows = [np.zeros((0, self.dim), np.float32)]
         with torch.inference_mode():
             for start in range(0, len(images), self.batch_size):
-                batch = torch.stack(self._prepared(images[start:start + self.batch_size]))
+                batch = torch.stack(self._prepared(images[start : start + self.batch_size]))
                 features = self.visual(batch.to(self.device)).float()
                 rows.append(F.normalize(features, dim=-1).cpu().numpy())
         return np.concatenate(rows).astype(np.float32, copy=False)
@@ -149,28 +159,34 @@ def fetch_checkpoint(name: str, tag: str, tag_cfg: dict, cache_dir: str | None) 
         raise EncoderError(missing_weights_message(name, tag, repo, files, cache_dir, error)) from None
 
 
-def missing_weights_message(name: str, tag: str, repo: str, files: list[str], cache_dir: str | None,
-                            error: Exception) -> str:
+def missing_weights_message(
+    name: str, tag: str, repo: str, files: list[str], cache_dir: str | None, error: Exception
+) -> str:
     # Every open_clip 3.3 pretrained tag is hosted on the Hub (`hf_hub`), none only at a URL.
     where = f"{cache_dir or hub_constants.HF_HUB_CACHE}/models--{repo.replace('/', '--')}/snapshots/<revision>/"
     hub_error = str(error).split("Last error: ")[-1].split(". ")[0][:300]
-    offline = ("HF_HUB_OFFLINE=1 is set" if hub_constants.HF_HUB_OFFLINE
-               else f"the Hub could not be reached: {hub_error}")
+    offline = (
+        "HF_HUB_OFFLINE=1 is set" if hub_constants.HF_HUB_OFFLINE else f"the Hub could not be reached: {hub_error}"
+    )
     command = repo + (f" --cache-dir {cache_dir}" if cache_dir else "")
-    return (f"the {name} '{tag}' weights are not in the Hugging Face cache: missing {' or '.join(files)} in {where}, "
-            f"and this machine is offline ({offline}). Either download them once on a machine with network: "
-            f"`hf download {command}` (huggingface_hub < 1.0: `huggingface-cli download {command}`) and copy the "
-            f"cache here, or build with `--encoder-weights random` (seeded random weights: distractors not "
-            f"meaningful, for tests) or `--encoder-weights FILE` (a local .safetensors/.bin/.pt checkpoint of "
-            f"{name}).")
+    return (
+        f"the {name} '{tag}' weights are not in the Hugging Face cache: missing {' or '.join(files)} in {where}, "
+        f"and this machine is offline ({offline}). Either download them once on a machine with network: "
+        f"`hf download {command}` (huggingface_hub < 1.0: `huggingface-cli download {command}`) and copy the "
+        f"cache here, or build with `--encoder-weights random` (seeded random weights: distractors not "
+        f"meaningful, for tests) or `--encoder-weights FILE` (a local .safetensors/.bin/.pt checkpoint of "
+        f"{name})."
+    )
 
 
 def existing_file(name: str, weights: str) -> Path:
     path = Path(weights).expanduser()
     if not path.is_file():
         tags = ", ".join(open_clip.list_pretrained_tags_by_model(name)) or "none"
-        raise EncoderError(f"encoder weights '{weights}': no such file, and neither 'random' nor a pretrained tag "
-                           f"of {name} (tags: {tags})")
+        raise EncoderError(
+            f"encoder weights '{weights}': no such file, and neither 'random' nor a pretrained tag "
+            f"of {name} (tags: {tags})"
+        )
     return path
 
 
@@ -191,8 +207,10 @@ def load_tower(visual: torch.nn.Module, path: Path) -> None:
     expected = set(visual.state_dict())
     missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
     if missing or unexpected:
-        raise EncoderError(f"{path}: not weights of this image tower: {len(missing)} missing keys {missing[:3]}, "
-                           f"{len(unexpected)} unexpected keys {unexpected[:3]}")
+        raise EncoderError(
+            f"{path}: not weights of this image tower: {len(missing)} missing keys {missing[:3]}, "
+            f"{len(unexpected)} unexpected keys {unexpected[:3]}"
+        )
     try:
         visual.load_state_dict(state, strict=True)
     except RuntimeError as error:  # same names, other shapes
@@ -228,12 +246,16 @@ class EmbeddingCache:
 
     def get_many(self, identity: str, digests: list[str]) -> dict[str, np.ndarray]:
         found = self.store.get_many([self._key(identity, digest) for digest in digests])
-        return {key.rsplit("\0", 1)[1]: np.frombuffer(blob, dtype="<f4").astype(np.float32)
-                for key, (blob,) in found.items()}
+        return {
+            key.rsplit("\0", 1)[1]: np.frombuffer(blob, dtype="<f4").astype(np.float32)
+            for key, (blob,) in found.items()
+        }
 
     def put_many(self, identity: str, vectors: dict[str, np.ndarray]) -> None:
-        self.store.put_many((self._key(identity, digest), np.asarray(vector, dtype="<f4").tobytes())
-                            for digest, vector in vectors.items())
+        self.store.put_many(
+            (self._key(identity, digest), np.asarray(vector, dtype="<f4").tobytes())
+            for digest, vector in vectors.items()
+        )
 
     def __len__(self) -> int:
         return len(self.store)
@@ -247,8 +269,12 @@ def content_digest(png_bytes: bytes) -> str:
     return hashlib.sha256(png_bytes).hexdigest()
 
 
-def embed(encoder: ImageEncoder, cache: EmbeddingCache | None, items: Iterable[tuple[str, bytes]],
-          batch_size: int | None = None) -> Iterator[tuple[str, np.ndarray]]:
+def embed(
+    encoder: ImageEncoder,
+    cache: EmbeddingCache | None,
+    items: Iterable[tuple[str, bytes]],
+    batch_size: int | None = None,
+) -> Iterator[tuple[str, np.ndarray]]:
     """Yield (image_id, vector) in input order, encoding only the batches the cache does not hold.
 
     An image's embedding differs by ~1e-7 with the other images in its batch (the kernels depend on the batch

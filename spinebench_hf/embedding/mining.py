@@ -33,8 +33,12 @@ class Library:
         return [(disease, image_id) for disease in DISEASES for image_id in self.members.get(disease, ())]
 
 
-def sample_library(classes_by_image: Mapping[str, Sequence[str]], seed: int, size: int = LIBRARY_SIZE,
-                   classes: Sequence[str] = DISEASES) -> Library:
+def sample_library(
+    classes_by_image: Mapping[str, Sequence[str]],
+    seed: int,
+    size: int = LIBRARY_SIZE,
+    classes: Sequence[str] = DISEASES,
+) -> Library:
     """Up to `size` images carrying each class, drawn by an RNG seeded from (seed, class)."""
     members = {}
     for name in classes:
@@ -46,8 +50,13 @@ def sample_library(classes_by_image: Mapping[str, Sequence[str]], seed: int, siz
     return Library(members)
 
 
-def library_similarity(ids: Sequence[str], vectors: np.ndarray, library: Library, vector_of: Mapping[str, np.ndarray],
-                       classes: Sequence[str] = DISEASES) -> np.ndarray:
+def library_similarity(
+    ids: Sequence[str],
+    vectors: np.ndarray,
+    library: Library,
+    vector_of: Mapping[str, np.ndarray],
+    classes: Sequence[str] = DISEASES,
+) -> np.ndarray:
     """(N, len(classes)) mean cosine similarity of each image to each class's library, the image itself excluded;
     NaN where a class has no library (or only the image itself). Rows of `vectors` (aligned with `ids`) and of
     `vector_of` (library image id -> vector) are L2-normalised."""
@@ -77,7 +86,9 @@ def disease_similarity(ids: Sequence[str], vectors: np.ndarray, library: Library
     return library_similarity(ids, vectors, library, dict(zip(ids, vectors)))
 
 
-def rank_distractors(similarity: np.ndarray, excluded: set[str], count: int, seed: int, item_id: str) -> list[tuple[str, float]]:
+def rank_distractors(
+    similarity: np.ndarray, excluded: set[str], count: int, seed: int, item_id: str
+) -> list[tuple[str, float]]:
     """The `count` most similar diseases not in `excluded` (ties broken in canonical order). Diseases without a
     library follow, in an order drawn from (seed, item id), with similarity NaN — only small builds need them."""
     allowed = [(d, s) for d, s in zip(DISEASES, np.asarray(similarity, dtype=float).tolist()) if d not in excluded]

@@ -19,7 +19,6 @@ from ..settings import GENERATION_SIZE, model_server
 from .openai_chat import BackendError, chat, chat_messages, client_for
 
 
-
 class SpineBenchModel(LightevalModel):
     """Generative-only model: subclasses implement `replies(docs)`. No sample cache: lighteval's would silently
     reuse old generations across runs (ecosystem-notes §1.11)."""
@@ -59,7 +58,9 @@ class OpenAIChatModel(SpineBenchModel):
         super().__init__(config)
         server = model_server()
         if not server.base_url:
-            raise BackendError("set SPINEBENCH_API_BASE to the server's OpenAI-compatible URL, e.g. http://localhost:8000/v1")
+            raise BackendError(
+                "set SPINEBENCH_API_BASE to the server's OpenAI-compatible URL, e.g. http://localhost:8000/v1"
+            )
         self.base_url, self.concurrency, self.client = server.base_url, server.concurrency, client_for(server)
 
     def replies(self, docs):
@@ -67,5 +68,10 @@ class OpenAIChatModel(SpineBenchModel):
             return list(pool.map(self.ask, docs))
 
     def ask(self, doc) -> str:
-        return chat(self.client, self.config.model_name, chat_messages(doc.query, doc.images),
-                    doc.generation_size or GENERATION_SIZE, self.base_url)
+        return chat(
+            self.client,
+            self.config.model_name,
+            chat_messages(doc.query, doc.images),
+            doc.generation_size or GENERATION_SIZE,
+            self.base_url,
+        )

@@ -24,17 +24,24 @@ from ..settings import baseline_encoder, baseline_seed, data_path
 from .backends import SpineBenchModel
 from .baseline_rules import answer_reply, healthy_letters, random_letters
 
+
 class RandomBaseline(SpineBenchModel):
     def replies(self, docs):
         seed = baseline_seed()
-        return [answer_reply(random_letters(d.specific["id"], d.specific["task"], len(d.choices), seed),
-                             d.specific["task"]) for d in docs]
+        return [
+            answer_reply(
+                random_letters(d.specific["id"], d.specific["task"], len(d.choices), seed), d.specific["task"]
+            )
+            for d in docs
+        ]
 
 
 class HealthyBaseline(SpineBenchModel):
     def replies(self, docs):
-        return [answer_reply(healthy_letters(list(d.specific["options"]), d.specific["task"]), d.specific["task"])
-                for d in docs]
+        return [
+            answer_reply(healthy_letters(list(d.specific["options"]), d.specific["task"]), d.specific["task"])
+            for d in docs
+        ]
 
 
 def nearest_letters(options: list[str], similarity: dict[str, float]) -> tuple[str, ...]:
@@ -68,7 +75,9 @@ class NearestNeighbourBaseline(SpineBenchModel):
 
     def _library(self, rows, seed: int) -> tuple[Library, dict[str, np.ndarray]]:
         """Up to LIBRARY_SIZE images per class (Healthy included), sampled as the build samples its libraries."""
-        classes_by_image = {image_id: (CLASS_NAMES[disease],) for image_id, disease in zip(rows["image_id"], rows["disease"])}
+        classes_by_image = {
+            image_id: (CLASS_NAMES[disease],) for image_id, disease in zip(rows["image_id"], rows["disease"])
+        }
         library = sample_library(classes_by_image, seed, classes=CLASS_NAMES)
         members = sorted({image_id for ids in library.members.values() for image_id in ids})
         index = {image_id: i for i, image_id in enumerate(rows["image_id"])}

@@ -14,7 +14,18 @@ from ..metrics import TaskInfo
 from ..schema import TASK_VARIANTS
 
 # the row's fields each per-sample record keeps (lighteval's doc.specific, the sweep's details)
-SPECIFIC_FIELDS = ("id", "image_id", "task", "question", "options", "answer", "source", "disease", "modality", "study_id")
+SPECIFIC_FIELDS = (
+    "id",
+    "image_id",
+    "task",
+    "question",
+    "options",
+    "answer",
+    "source",
+    "disease",
+    "modality",
+    "study_id",
+)
 BLIND, CIRCULAR = TASK_VARIANTS
 
 

@@ -45,8 +45,12 @@ def read_verdict(text: str, n_options: int) -> tuple[str, ...] | None:
 class Judge:
     def __init__(self, name: str, ask: Callable[[str], str], cache_path: str | os.PathLike | None = None):
         self.name, self.ask = name, ask
-        self.store = Store(Path(cache_path) if cache_path else cache_dir() / "judge.sqlite", "verdicts",
-                           {"raw": "TEXT"}, PROMPT_VERSION)
+        self.store = Store(
+            Path(cache_path) if cache_path else cache_dir() / "judge.sqlite",
+            "verdicts",
+            {"raw": "TEXT"},
+            PROMPT_VERSION,
+        )
 
     def key(self, reply: str, options: Sequence[str]) -> str:
         return hashlib.sha256(json.dumps([PROMPT_VERSION, self.name, reply, list(options)]).encode()).hexdigest()
@@ -76,11 +80,12 @@ def transformers_asker(path: str) -> Callable[[str], str]:
     model = AutoModelForCausalLM.from_pretrained(path).eval()
 
     def ask(prompt: str) -> str:
-        text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
-                                             add_generation_prompt=True)
+        text = tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+        )
         inputs = tokenizer(text, return_tensors="pt")
         output = model.generate(**inputs, max_new_tokens=16, do_sample=False)
-        return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        return tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
 
     return ask
 

@@ -45,7 +45,9 @@ def stub_offline_downloads() -> bool:
         return False
     module = types.ModuleType(TINY_BENCHMARKS)
     module.TASKS_TABLE = []
-    module.__doc__ = "Empty (offline): spinebench_hf.evaluation.lighteval_fixes stands in for lighteval's tiny_benchmarks."
+    module.__doc__ = (
+        "Empty (offline): spinebench_hf.evaluation.lighteval_fixes stands in for lighteval's tiny_benchmarks."
+    )
     sys.modules[TINY_BENCHMARKS] = module
     return True
 

@@ -72,7 +72,9 @@ def spinebench_metric(task: str) -> SampleLevelMetricGrouping:
     )
 
 
-def task_config(name: str, config: str, split: str, prompt=spinebench_doc, repo: str | None = None) -> LightevalTaskConfig:
+def task_config(
+    name: str, config: str, split: str, prompt=spinebench_doc, repo: str | None = None
+) -> LightevalTaskConfig:
     return LightevalTaskConfig(
         name=f"spinebench:{name}",
         prompt_function=prompt,
@@ -107,13 +109,21 @@ class TaskSpec:
 def task_specs(data: str) -> dict[str, TaskSpec]:
     """Every task of `metrics.TASKS` over the dataset folder `data` (the circular one reads the rotated copy that
     `spinebench eval --circular` writes beside it)."""
-    return {name: TaskSpec(info.config, info.split, blind_doc if info.variant == BLIND else spinebench_doc,
-                           task_folder(data, info)) for name, info in TASKS.items()}
+    return {
+        name: TaskSpec(
+            info.config, info.split, blind_doc if info.variant == BLIND else spinebench_doc, task_folder(data, info)
+        )
+        for name, info in TASKS.items()
+    }
 
 
 def tasks_table() -> list[LightevalTaskConfig]:
-    return [task_config(name.removeprefix("spinebench:"), spec.config, spec.split, spec.prompt, spec.folder)
-            for name, spec in task_specs(data_path()).items()]
+    return [
+        task_config(name.removeprefix("spinebench:"), spec.config, spec.split, spec.prompt, spec.folder)
+        for name, spec in task_specs(data_path()).items()
+    ]
 
 
-TASKS_TABLE = tasks_table()  # `--custom-tasks spinebench_hf.evaluation.lighteval_task` works as tasks/spinebench.py does
+TASKS_TABLE = (
+    tasks_table()
+)  # `--custom-tasks spinebench_hf.evaluation.lighteval_task` works as tasks/spinebench.py does

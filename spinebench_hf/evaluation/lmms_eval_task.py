@@ -17,9 +17,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PIL import Image
-
 import yaml
+from PIL import Image
 
 from ..dataset_files import dataset_fingerprint
 from ..labels import CLASS_NAMES
@@ -48,6 +47,8 @@ cluster_key: study_id
 def lmms_name(task: str) -> str:
     """lmms-eval's name of a task (`spinebench:diagnosis` → `spinebench_diagnosis`)."""
     return task.replace(TASK_PREFIX, TASK_PREFIX.rstrip(":") + "_")
+
+
 SETTINGS_FILE = "spinebench_dataset.json"  # the dataset folder and fingerprint a task folder was written for
 UTILS = '''"""Written by `spinebench lmms-eval-tasks`: the functions live in spinebench_hf.evaluation.lmms_eval_task."""
 from pathlib import Path
@@ -72,8 +73,12 @@ def doc_to_text(doc: dict, lmms_eval_specific_kwargs=None) -> str:
 
 def doc_to_messages(doc: dict, lmms_eval_specific_kwargs=None) -> list[dict]:
     """The paper's prompt, then the image (its figures end with `<image>`)."""
-    return [{"role": "user", "content": [{"type": "text", "text": build_prompt(doc)},
-                                         {"type": "image", "url": doc_to_visual(doc)[0]}]}]
+    return [
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": build_prompt(doc)}, {"type": "image", "url": doc_to_visual(doc)[0]}],
+        }
+    ]
 
 
 def process_results(doc: dict, results: list[str]) -> dict[str, dict]:
@@ -82,11 +87,19 @@ def process_results(doc: dict, results: list[str]) -> dict[str, dict]:
     reply = results[0] if results else ""
     scored = score_reply(reply, doc["task"], doc["options"], doc["answer"])
     record = {
-        "id": doc["id"], "image_id": doc["image_id"], "task": doc["task"],
+        "id": doc["id"],
+        "image_id": doc["image_id"],
+        "task": doc["task"],
         "study_id": doc["study_id"] or doc["image_id"],  # an imported release has no studies: cluster by image
-        "source": class_name(SOURCE_NAMES, doc["source"]), "disease": class_name(CLASS_NAMES, doc["disease"]),
-        "modality": doc["modality"], "question": doc["question"], "options": list(doc["options"]),
-        "answer": list(doc["answer"]), "reply": reply, "extracted": list(scored.letters or ()), "stage": scored.stage,
+        "source": class_name(SOURCE_NAMES, doc["source"]),
+        "disease": class_name(CLASS_NAMES, doc["disease"]),
+        "modality": doc["modality"],
+        "question": doc["question"],
+        "options": list(doc["options"]),
+        "answer": list(doc["answer"]),
+        "reply": reply,
+        "extracted": list(scored.letters or ()),
+        "stage": scored.stage,
     }
     values = scored.rule_scores(doc["task"])
     return {name: record | {"score": value} for name, value in (values | {GROUP_METRIC: values["acc"]}).items()}
@@ -104,18 +117,26 @@ def check_dataset(dataset, settings_path: Path):
         raise ValueError(
             f"{settings['dataset']} was rebuilt (fingerprint {current[:16]}, the task folder {Path(settings_path).parent} "
             f"was written for {settings['fingerprint'][:16]}): run `spinebench lmms-eval-tasks` again and pass its "
-            "folder to --include_path, so that no reply cached for the old questions is reused")
+            "folder to --include_path, so that no reply cached for the old questions is reused"
+        )
     return dataset
 
 
 def task_yaml(data: str, fingerprint: str, config: str, split: str, name: str) -> str:
     """One task's YAML: lmms-eval's `!function` tags are written by the `include:`d template, the rest by yaml."""
-    metrics = [{"metric": metric, "aggregation": "!function utils.aggregate", "higher_is_better": True}
-               for metric in (*RULE_METRIC_NAMES[config], GROUP_METRIC)]
+    metrics = [
+        {"metric": metric, "aggregation": "!function utils.aggregate", "higher_is_better": True}
+        for metric in (*RULE_METRIC_NAMES[config], GROUP_METRIC)
+    ]
     task = {
-        "include": TEMPLATE, "task": name, "dataset_path": data, "dataset_name": config, "test_split": split,
+        "include": TEMPLATE,
+        "task": name,
+        "dataset_path": data,
+        "dataset_name": config,
+        "test_split": split,
         "generation_kwargs": {"max_new_tokens": GENERATION_SIZE, "temperature": 0, "do_sample": False},
-        "metric_list": metrics, "metadata": {"version": 0, "spinebench_fingerprint": fingerprint},
+        "metric_list": metrics,
+        "metadata": {"version": 0, "spinebench_fingerprint": fingerprint},
     }
     return yaml.safe_dump(task, sort_keys=False).replace("'!function utils.aggregate'", "!function utils.aggregate")
 
@@ -123,9 +144,12 @@ def task_yaml(data: str, fingerprint: str, config: str, split: str, name: str) -
 def group_yaml(names: list[str], fingerprint: str) -> str:
     """The group `spinebench`: only `overall` (each task's acc again) is aggregated, the paper's Overall. lmms-eval
     matches a group metric by substring, so aggregating `acc` would also average localization's `jaccard`."""
-    group = {"group": "spinebench", "task": names,
-             "aggregate_metric_list": [{"metric": GROUP_METRIC, "aggregation": "mean", "weight_by_size": False}],
-             "metadata": {"version": 0, "spinebench_fingerprint": fingerprint}}
+    group = {
+        "group": "spinebench",
+        "task": names,
+        "aggregate_metric_list": [{"metric": GROUP_METRIC, "aggregation": "mean", "weight_by_size": False}],
+        "metadata": {"version": 0, "spinebench_fingerprint": fingerprint},
+    }
     return yaml.safe_dump(group, sort_keys=False)
 
 

@@ -51,11 +51,15 @@ def running_server(command: list[str], ready_url: str, *, timeout: float, log: P
             deadline = time.monotonic() + timeout
             while not answers(ready_url):
                 if process.poll() is not None:
-                    raise ServerError(f"{' '.join(command)} exited with {process.returncode} before {ready_url} "
-                                      f"answered; its output is in {log}")
+                    raise ServerError(
+                        f"{' '.join(command)} exited with {process.returncode} before {ready_url} "
+                        f"answered; its output is in {log}"
+                    )
                 if time.monotonic() > deadline:
-                    raise ServerError(f"{ready_url} did not answer within {timeout:g} s of starting "
-                                      f"{' '.join(command)}; its output is in {log}")
+                    raise ServerError(
+                        f"{ready_url} did not answer within {timeout:g} s of starting "
+                        f"{' '.join(command)}; its output is in {log}"
+                    )
                 time.sleep(0.2)
             yield process
         finally:

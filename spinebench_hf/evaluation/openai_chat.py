@@ -54,8 +54,9 @@ def chat_messages(prompt: str, images: list[Image.Image] | None = None, image_fi
 
 def client_for(server: ServerSettings) -> openai.OpenAI:
     """The openai client retries 408/409/429/5xx and connection errors with exponential backoff."""
-    return openai.OpenAI(base_url=server.base_url, api_key=server.api_key, timeout=server.timeout,
-                         max_retries=server.retries)
+    return openai.OpenAI(
+        base_url=server.base_url, api_key=server.api_key, timeout=server.timeout, max_retries=server.retries
+    )
 
 
 def chat(client: openai.OpenAI, model: str, messages: list[dict], max_tokens: int, shown_url: str) -> str:
@@ -63,8 +64,9 @@ def chat(client: openai.OpenAI, model: str, messages: list[dict], max_tokens: in
     return complete(client, model, messages, max_tokens, shown_url)[0]
 
 
-def complete(client: openai.OpenAI, model: str, messages: list[dict], max_tokens: int, shown_url: str,
-             temperature: float = 0.0) -> tuple[str, int | None]:
+def complete(
+    client: openai.OpenAI, model: str, messages: list[dict], max_tokens: int, shown_url: str, temperature: float = 0.0
+) -> tuple[str, int | None]:
     """(the completion's text, its completion tokens where the server reports usage).
 
     Raises:
@@ -78,13 +80,17 @@ def complete(client: openai.OpenAI, model: str, messages: list[dict], max_tokens
         if attempt:
             time.sleep(min(0.25 * 2 ** (attempt - 1), 4.0))
         try:
-            response = client.chat.completions.create(model=model, messages=messages, max_tokens=max_tokens,
-                                                      temperature=temperature)
+            response = client.chat.completions.create(
+                model=model, messages=messages, max_tokens=max_tokens, temperature=temperature
+            )
         except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-            raise AccessDenied(f"{shown_url}: the server answered {exc.status_code} for model {model!r}: "
-                               f"{exc.message}") from None
+            raise AccessDenied(
+                f"{shown_url}: the server answered {exc.status_code} for model {model!r}: {exc.message}"
+            ) from None
         except openai.APIStatusError as exc:
-            raise BackendError(f"{shown_url}: the server answered {exc.status_code} for model {model!r}: {exc.message}") from None
+            raise BackendError(
+                f"{shown_url}: the server answered {exc.status_code} for model {model!r}: {exc.message}"
+            ) from None
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
             raise BackendError(f"{shown_url}: no answer for model {model!r} after retries: {exc}") from None
         except (ValueError, openai.APIResponseValidationError) as exc:  # a body that is not JSON (JSONDecodeError)
@@ -94,8 +100,10 @@ def complete(client: openai.OpenAI, model: str, messages: list[dict], max_tokens
         if isinstance(found, tuple):
             return found
         malformed = found
-    raise BackendError(f"{shown_url}: model {model!r} answered {client.max_retries + 1} time(s) with something that is "
-                       f"not a chat completion: {malformed}")
+    raise BackendError(
+        f"{shown_url}: model {model!r} answered {client.max_retries + 1} time(s) with something that is "
+        f"not a chat completion: {malformed}"
+    )
 
 
 def completion_text(response: object) -> tuple[str, int | None] | str:

@@ -15,8 +15,14 @@ from ..sqlite_store import Store
 
 
 def reply_key(fingerprint: str, item_id: str, model: str, generation: dict, prompt: str, image: bytes) -> str:
-    parts = [fingerprint, item_id, model, json.dumps(generation, sort_keys=True),
-             hashlib.sha256(prompt.encode()).hexdigest(), hashlib.sha256(image).hexdigest()]
+    parts = [
+        fingerprint,
+        item_id,
+        model,
+        json.dumps(generation, sort_keys=True),
+        hashlib.sha256(prompt.encode()).hexdigest(),
+        hashlib.sha256(image).hexdigest(),
+    ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -26,8 +32,12 @@ class ResponseCache:
     VERSION = 1
 
     def __init__(self, path: str | Path):
-        self.store = Store(path, "replies", {"model": "TEXT", "item": "TEXT", "reply": "TEXT",
-                                             "completion_tokens": "INTEGER"}, self.VERSION)
+        self.store = Store(
+            path,
+            "replies",
+            {"model": "TEXT", "item": "TEXT", "reply": "TEXT", "completion_tokens": "INTEGER"},
+            self.VERSION,
+        )
 
     def get_many(self, keys: list[str]) -> dict[str, tuple[str, int | None]]:
         return {key: (reply, tokens) for key, (_, _, reply, tokens) in self.store.get_many(keys).items()}

@@ -83,8 +83,15 @@ def questions_of(sweep: Sweep, task: str, identity: str, fingerprint: str) -> li
         image = row["image"]["bytes"] if info.variant != BLIND else blank_png(row["image"]["bytes"])
         prompt = build_prompt(row)
         fields = specific(row) | {"dataset": folder, "config": info.config, "split": info.split}
-        found.append(Question(task, prompt, image, fields,
-                              reply_key(fingerprint, row["id"], identity, sweep.generation, prompt, image)))
+        found.append(
+            Question(
+                task,
+                prompt,
+                image,
+                fields,
+                reply_key(fingerprint, row["id"], identity, sweep.generation, prompt, image),
+            )
+        )
     return found
 
 
@@ -101,7 +108,9 @@ def openai_answerer(entry: ModelEntry, sweep: Sweep, server: ServerSettings) -> 
             raise denied[0]
         messages = chat_messages(question.prompt, image_files=[question.image])
         try:
-            return complete(client, entry.get("model"), messages, sweep.max_new_tokens, server.base_url, sweep.temperature)
+            return complete(
+                client, entry.get("model"), messages, sweep.max_new_tokens, server.base_url, sweep.temperature
+            )
         except AccessDenied as exc:
             if not denied:
                 denied.append(exc)
@@ -125,9 +134,13 @@ def openai_answerer(entry: ModelEntry, sweep: Sweep, server: ServerSettings) -> 
 
 
 def server_settings(entry: ModelEntry, base_url: str, defaults: ServerSettings) -> ServerSettings:
-    return ServerSettings(base_url=base_url, api_key=api_key(entry.get("api_key_env")) or "EMPTY",
-                          concurrency=entry.get("concurrency", defaults.concurrency),
-                          timeout=float(entry.get("timeout", defaults.timeout)), retries=entry.get("retries", defaults.retries))
+    return ServerSettings(
+        base_url=base_url,
+        api_key=api_key(entry.get("api_key_env")) or "EMPTY",
+        concurrency=entry.get("concurrency", defaults.concurrency),
+        timeout=float(entry.get("timeout", defaults.timeout)),
+        retries=entry.get("retries", defaults.retries),
+    )
 
 
 def baseline_answerer(entry: ModelEntry, sweep: Sweep) -> Answerer:
@@ -167,12 +180,17 @@ def nearest_neighbour_answerer(entry: ModelEntry, sweep: Sweep) -> Answerer:
     model = NearestNeighbourBaseline(config, data=str(sweep.dataset))
 
     def doc(question: Question) -> Doc:
-        return Doc(query=question.prompt, choices=[], gold_index=0, specific=question.specific,
-                   images=[Image.open(io.BytesIO(question.image))])
+        return Doc(
+            query=question.prompt,
+            choices=[],
+            gold_index=0,
+            specific=question.specific,
+            images=[Image.open(io.BytesIO(question.image))],
+        )
 
     def answer(questions: list[Question]) -> Iterator[tuple[Question, Reply, int | None]]:
         for start in range(0, len(questions), 64):
-            batch = questions[start:start + 64]
+            batch = questions[start : start + 64]
             yield from ((q, reply, None) for q, reply in zip(batch, model.replies([doc(q) for q in batch])))
 
     return answer
@@ -194,13 +212,24 @@ def answerer_for(entry: ModelEntry, sweep: Sweep, output: Path) -> Iterator[Answ
             ready_url = f"{base_url}/models"
         else:
             command, base_url, ready_url = entry.get("command"), entry.get("base_url"), entry.get("ready_url")
-        with running_server(command, ready_url, timeout=float(entry.get("ready_timeout", SERVER_START_TIMEOUT)),
-                            log=output / "servers" / f"{entry.name}.log"):
+        with running_server(
+            command,
+            ready_url,
+            timeout=float(entry.get("ready_timeout", SERVER_START_TIMEOUT)),
+            log=output / "servers" / f"{entry.name}.log",
+        ):
             yield openai_answerer(entry, sweep, server_settings(entry, base_url, LOCAL_SERVER_DEFAULTS))
 
 
-def run_model(entry: ModelEntry, answer: Answerer, sweep: Sweep, cache: ResponseCache, fingerprint: str,
-              output: Path, progress: bool) -> list[TaskRun]:
+def run_model(
+    entry: ModelEntry,
+    answer: Answerer,
+    sweep: Sweep,
+    cache: ResponseCache,
+    fingerprint: str,
+    output: Path,
+    progress: bool,
+) -> list[TaskRun]:
     """Every task of the sweep for one model, through one queue: the questions not in the cache, of all tasks
     together, are asked `concurrency` at a time; each reply is stored as it arrives. Then the details per task."""
     identity = model_identity(entry)
@@ -232,8 +261,9 @@ def run_model(entry: ModelEntry, answer: Answerer, sweep: Sweep, cache: Response
     return list(runs.values())
 
 
-def write_details(model: str, task: str, questions: list[Question], replies: dict[str, str], failures: dict[str, str],
-                  output: Path) -> Path:
+def write_details(
+    model: str, task: str, questions: list[Question], replies: dict[str, str], failures: dict[str, str], output: Path
+) -> Path:
     """Every question scored by `metrics.score_reply`, as lighteval's details (what `spinebench report` reads); a
     failed one holds no score. The image is not copied: each row names the dataset folder it is read from."""
     import pyarrow as pa
@@ -244,14 +274,21 @@ def write_details(model: str, task: str, questions: list[Question], replies: dic
         fields = dict(question.specific)
         if question.key in replies:
             scored = score_reply(replies[question.key], config, fields["options"], fields["answer"], judge)
-            fields.update(reply=replies[question.key], extracted=list(scored.letters or ()), extraction_stage=scored.stage)
+            fields.update(
+                reply=replies[question.key], extracted=list(scored.letters or ()), extraction_stage=scored.stage
+            )
             fields |= {"judge": scored.judge} if scored.judge else {}
             metric = scored.scores
         else:
             fields.update(reply="", extracted=[], extraction_stage=FAILED_STAGE, error=failures.get(question.key, ""))
             metric = {name: None for name in METRIC_NAMES[config]}
-        rows.append({"doc": {"task_name": f"{task}|0", "query": question.prompt, "specific": fields},
-                     "model_response": {"input": question.prompt, "text": [fields["reply"]]}, "metric": metric})
+        rows.append(
+            {
+                "doc": {"task_name": f"{task}|0", "query": question.prompt, "specific": fields},
+                "model_response": {"input": question.prompt, "text": [fields["reply"]]},
+                "metric": metric,
+            }
+        )
     path = output / "details" / model / "sweep" / f"details_{task}|0_sweep.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows), path)
@@ -262,17 +299,39 @@ def run_transformers(entry: ModelEntry, sweep: Sweep, output: Path) -> list[Task
     """lighteval's in-process VLM backend, through `spinebench eval accelerate`; its details moved under the name."""
     runs = output / "runs" / entry.name
     shutil.rmtree(runs, ignore_errors=True)
-    model_args = ",".join([f"model_name={entry.get('model')}", f"generation_size={sweep.max_new_tokens}",
-                           f"batch_size={entry.get('batch_size', 1)}", *([entry.get("model_args")] if entry.get("model_args") else [])])
-    command = [sys.executable, "-m", "spinebench_hf.cli", "eval", "accelerate", model_args,
-               ",".join(f"{task}|0" for task in sweep.tasks), "--custom-tasks", "spinebench_hf.evaluation.lighteval_task",
-               "--vision-model", "--output-dir", str(runs), "--save-details"]
+    model_args = ",".join(
+        [
+            f"model_name={entry.get('model')}",
+            f"generation_size={sweep.max_new_tokens}",
+            f"batch_size={entry.get('batch_size', 1)}",
+            *([entry.get("model_args")] if entry.get("model_args") else []),
+        ]
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "spinebench_hf.cli",
+        "eval",
+        "accelerate",
+        model_args,
+        ",".join(f"{task}|0" for task in sweep.tasks),
+        "--custom-tasks",
+        "spinebench_hf.evaluation.lighteval_task",
+        "--vision-model",
+        "--output-dir",
+        str(runs),
+        "--save-details",
+    ]
     start = time.monotonic()
     log = output / "servers" / f"{entry.name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as handle:
-        done = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT,
-                              env=dict(os.environ, SPINEBENCH_DATA=str(sweep.dataset.resolve())))
+        done = subprocess.run(
+            command,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, SPINEBENCH_DATA=str(sweep.dataset.resolve())),
+        )
     target = output / "details" / entry.name / "transformers"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
@@ -280,8 +339,10 @@ def run_transformers(entry: ModelEntry, sweep: Sweep, output: Path) -> list[Task
         shutil.move(path, target / path.name)
     seconds = time.monotonic() - start
     found = {path.name.split("|")[0].removeprefix("details_") for path in target.iterdir()}
-    return [TaskRun(entry.name, task, failed=0 if done.returncode == 0 and task in found else 1, seconds=seconds)
-            for task in sweep.tasks]
+    return [
+        TaskRun(entry.name, task, failed=0 if done.returncode == 0 and task in found else 1, seconds=seconds)
+        for task in sweep.tasks
+    ]
 
 
 def run_sweep(sweep: Sweep, output: str | Path, progress: bool = True) -> list[TaskRun]:
@@ -314,15 +375,27 @@ def check_keys(sweep: Sweep) -> None:
     for index, entry in enumerate(sweep.models):
         variable = entry.get("api_key_env")
         if variable and api_key(variable) is None:
-            raise SpineBenchError(f"{sweep.path}: models[{index}] ({entry.name}): api_key_env names {variable}, which "
-                                  "is not set in this environment: export it (the key is never written anywhere)")
+            raise SpineBenchError(
+                f"{sweep.path}: models[{index}] ({entry.name}): api_key_env names {variable}, which "
+                "is not set in this environment: export it (the key is never written anywhere)"
+            )
 
 
 def summary(results: list[TaskRun]) -> list[list]:
     """A row per model and task: questions, from cache, new, failed, wall time, tokens per second."""
-    return [[run.model, run.task, run.questions, run.cached, run.new, run.failed, f"{run.seconds:.1f}",
-             f"{run.completion_tokens / run.seconds:.1f}" if run.completion_tokens and run.seconds else "-"]
-            for run in results]
+    return [
+        [
+            run.model,
+            run.task,
+            run.questions,
+            run.cached,
+            run.new,
+            run.failed,
+            f"{run.seconds:.1f}",
+            f"{run.completion_tokens / run.seconds:.1f}" if run.completion_tokens and run.seconds else "-",
+        ]
+        for run in results
+    ]
 
 
 SUMMARY_COLUMNS = ["model", "task", "questions", "from cache", "new", "failed", "wall (s)", "tokens/s"]

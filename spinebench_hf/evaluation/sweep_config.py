@@ -33,8 +33,10 @@ BASELINES = {"random": "random_baseline", "healthy": "healthy_baseline", "neares
 BACKENDS = {
     "openai": ({"model", "base_url"}, {"api_key_env", "concurrency", "timeout", "retries"}),
     "vllm": ({"model"}, {"serve_args", "port", "ready_timeout", "concurrency", "timeout", "retries"}),
-    "server": ({"command", "ready_url", "base_url", "model"}, {"ready_timeout", "api_key_env", "concurrency",
-                                                               "timeout", "retries"}),
+    "server": (
+        {"command", "ready_url", "base_url", "model"},
+        {"ready_timeout", "api_key_env", "concurrency", "timeout", "retries"},
+    ),
     "baseline": ({"baseline"}, set()),
     "transformers": ({"model"}, {"batch_size", "model_args"}),
 }
@@ -46,12 +48,30 @@ WORDS = "a list of strings"
 COUNT = "a whole number >= 1"
 TRIES = "a whole number >= 0"
 SECONDS = "a number of seconds > 0"
-SETTING_TYPES = {"model": TEXT, "base_url": TEXT, "api_key_env": TEXT, "ready_url": TEXT, "model_args": TEXT,
-                 "baseline": TEXT, "command": WORDS, "serve_args": WORDS, "concurrency": COUNT, "port": COUNT,
-                 "batch_size": COUNT, "retries": TRIES, "timeout": SECONDS, "ready_timeout": SECONDS}
+SETTING_TYPES = {
+    "model": TEXT,
+    "base_url": TEXT,
+    "api_key_env": TEXT,
+    "ready_url": TEXT,
+    "model_args": TEXT,
+    "baseline": TEXT,
+    "command": WORDS,
+    "serve_args": WORDS,
+    "concurrency": COUNT,
+    "port": COUNT,
+    "batch_size": COUNT,
+    "retries": TRIES,
+    "timeout": SECONDS,
+    "ready_timeout": SECONDS,
+}
 # what produces an entry's replies (besides its backend): two entries alike in these would get the same replies
-IDENTITY = {"openai": ("model", "base_url"), "vllm": ("model", "serve_args"), "server": ("command", "base_url", "model"),
-            "baseline": ("baseline",), "transformers": ("model", "model_args")}
+IDENTITY = {
+    "openai": ("model", "base_url"),
+    "vllm": ("model", "serve_args"),
+    "server": ("command", "base_url", "model"),
+    "baseline": ("baseline",),
+    "transformers": ("model", "model_args"),
+}
 # a model's name is a folder of the output (details/<name>/): letters, digits and . _ + - only, never . or ..
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
 
@@ -165,12 +185,21 @@ def load_sweep(path: str | Path) -> Sweep:
         entry = _model_entry(model, index, names, fail)
         same = identities.setdefault(model_identity(entry), index)
         if same != index:
-            fail(["models", index], f"the same model as models[{same}] ({entries[same].name}): the same backend and "
-                 f"{', '.join(IDENTITY[entry.backend])}; two entries of a sweep never share replies, so list it once")
+            fail(
+                ["models", index],
+                f"the same model as models[{same}] ({entries[same].name}): the same backend and "
+                f"{', '.join(IDENTITY[entry.backend])}; two entries of a sweep never share replies, so list it once",
+            )
         entries.append(entry)
     dataset = Path(data["dataset"])
-    return Sweep(dataset if dataset.is_absolute() else path.parent / dataset, tuple(t.split("|")[0] for t in tasks),
-                 max_new_tokens, float(temperature), tuple(entries), path)
+    return Sweep(
+        dataset if dataset.is_absolute() else path.parent / dataset,
+        tuple(t.split("|")[0] for t in tasks),
+        max_new_tokens,
+        float(temperature),
+        tuple(entries),
+        path,
+    )
 
 
 def _model_entry(model, index: int, names: set, fail) -> ModelEntry:
@@ -179,13 +208,19 @@ def _model_entry(model, index: int, names: set, fail) -> ModelEntry:
         fail(where, "expected a mapping such as {name: ..., backend: ...}")
     name, backend = model.get("name"), model.get("backend")
     if not isinstance(name, str) or not NAME.fullmatch(name):
-        fail(where + ["name"] if "name" in model else where, f"every model needs a name of letters, digits and . _ + - "
-             f"(not starting with . or -; it names the model's folder of results); found {name!r}")
+        fail(
+            where + ["name"] if "name" in model else where,
+            f"every model needs a name of letters, digits and . _ + - "
+            f"(not starting with . or -; it names the model's folder of results); found {name!r}",
+        )
     if name in names:
         fail(where + ["name"], f"{name!r} is used twice")
     names.add(name)
     if backend not in BACKENDS:
-        fail(where + ["backend"] if "backend" in model else where, f"backend {backend!r} is not one of {sorted(BACKENDS)}")
+        fail(
+            where + ["backend"] if "backend" in model else where,
+            f"backend {backend!r} is not one of {sorted(BACKENDS)}",
+        )
     required, optional = BACKENDS[backend]
     options = {k: v for k, v in model.items() if k not in ("name", "backend")}
     missing = sorted(required - set(options))

@@ -40,7 +40,9 @@ def write_rotations(data: str | Path) -> Path:
     stamp = target / "rotations_of.json"
     if stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") == fingerprint:
         return target
-    rows = datasets.load_dataset(str(data), "diagnosis", split="sub").cast_column("image", datasets.Image(decode=False))
+    rows = datasets.load_dataset(str(data), "diagnosis", split="sub").cast_column(
+        "image", datasets.Image(decode=False)
+    )
 
     def generate():
         for row in rows:
@@ -52,8 +54,7 @@ def write_rotations(data: str | Path) -> Path:
     rotated.to_parquet(target / "diagnosis" / "sub-00000-of-00001.parquet")
     (target / "README.md").write_text(
         "---\nconfigs:\n- config_name: diagnosis\n  data_files:\n  - split: sub\n    path: diagnosis/sub-*\n---\n"
-        f"Rotations of {Path(data).resolve()} (diagnosis, sub) for circular evaluation; written by spinebench eval.\n")
+        f"Rotations of {Path(data).resolve()} (diagnosis, sub) for circular evaluation; written by spinebench eval.\n"
+    )
     stamp.write_text(json.dumps({"fingerprint": fingerprint}))
     return target
-
-

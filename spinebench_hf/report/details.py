@@ -34,11 +34,15 @@ def details_files(paths: list[str | Path]) -> list[Path]:
         elif path.is_file() and path.suffix == ".json":
             found += details_for_results(path)
         else:
-            raise SpineBenchError(f"{path}: expected lighteval or lmms-eval output (a folder, a results_*.json, a details "
-                                  "parquet or a samples jsonl)")
+            raise SpineBenchError(
+                f"{path}: expected lighteval or lmms-eval output (a folder, a results_*.json, a details "
+                "parquet or a samples jsonl)"
+            )
     if not found:
-        raise SpineBenchError(f"no details_spinebench:*.parquet or {LMMS_SAMPLES} in {[str(p) for p in paths]} (run "
-                              "lighteval with --save-details, or lmms-eval with --log_samples)")
+        raise SpineBenchError(
+            f"no details_spinebench:*.parquet or {LMMS_SAMPLES} in {[str(p) for p in paths]} (run "
+            "lighteval with --save-details, or lmms-eval with --log_samples)"
+        )
     return found
 
 
@@ -75,8 +79,9 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path, columns=columns)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        raise SpineBenchError(f"{path}: not a readable details parquet file (truncated or damaged?): "
-                              f"{' '.join(str(exc).split())[:300]}") from None
+        raise SpineBenchError(
+            f"{path}: not a readable details parquet file (truncated or damaged?): {' '.join(str(exc).split())[:300]}"
+        ) from None
     missing = [column for column in columns or ("doc", "metric") if column not in frame]
     if missing:
         raise SpineBenchError(f"{path}: not lighteval details: no {', '.join(missing)} column")
@@ -96,19 +101,36 @@ def lmms_rows(path: Path) -> list[dict]:
             sample = json.loads(line)
         except (ValueError, RecursionError):
             raise SpineBenchError(f"{path}, line {number}: not a JSON sample of lmms-eval's --log_samples") from None
-        records = {name: value for name, value in sample.items() if isinstance(value, dict) and "score" in value} \
-            if isinstance(sample, dict) else {}
+        records = (
+            {name: value for name, value in sample.items() if isinstance(value, dict) and "score" in value}
+            if isinstance(sample, dict)
+            else {}
+        )
         if not records:
-            raise SpineBenchError(f"{path}, line {number}: no SpineBench record (a metric with a `score`) in the sample")
+            raise SpineBenchError(
+                f"{path}, line {number}: no SpineBench record (a metric with a `score`) in the sample"
+            )
         record = next(iter(records.values()))
-        rows.append({
-            "model": path.parent.name, "task": record["task"], "variant": variant(task), "id": record["id"],
-            "image_id": record["image_id"], "study_id": str(record["study_id"]), "source": record["source"],
-            "disease": record["disease"], "modality": record["modality"], "question": record["question"],
-            "options": list(record["options"]), "answer": list(record["answer"]), "reply": record["reply"],
-            "extracted": list(record["extracted"]), "stage": record["stage"],
-            **{name: float(records[name]["score"]) for name in SCORE_NAMES if name in records},
-        })
+        rows.append(
+            {
+                "model": path.parent.name,
+                "task": record["task"],
+                "variant": variant(task),
+                "id": record["id"],
+                "image_id": record["image_id"],
+                "study_id": str(record["study_id"]),
+                "source": record["source"],
+                "disease": record["disease"],
+                "modality": record["modality"],
+                "question": record["question"],
+                "options": list(record["options"]),
+                "answer": list(record["answer"]),
+                "reply": record["reply"],
+                "extracted": list(record["extracted"]),
+                "stage": record["stage"],
+                **{name: float(records[name]["score"]) for name in SCORE_NAMES if name in records},
+            }
+        )
     return rows
 
 
@@ -178,5 +200,7 @@ def scored_questions(paths: list[str | Path]) -> pd.DataFrame:
     scored = read_details(paths)
     twice = scored.duplicated(["model", "variant", "id"])
     if twice.any():
-        raise SpineBenchError(f"questions answered twice by one model: {scored[twice][['model', 'id']].head().values.tolist()}")
+        raise SpineBenchError(
+            f"questions answered twice by one model: {scored[twice][['model', 'id']].head().values.tolist()}"
+        )
     return scored

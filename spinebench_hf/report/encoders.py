@@ -38,8 +38,10 @@ def encoder_table(spec: str, rows: datasets.Dataset, seed: int) -> tuple[pd.Data
     ids = list(rows["image_id"])
     similarity = disease_similarity(ids, vectors, sample_library(dict(zip(ids, diseases)), seed))
     table = pd.DataFrame(similarity, columns=ABBREVIATIONS).round(3)
-    negatives = [", ".join(d for d, _ in rank_distractors(row, set(present) | {t, HEALTHY}, 3, seed, i))
-                 for row, present, t, i in zip(similarity, diseases, truth, ids)]
+    negatives = [
+        ", ".join(d for d, _ in rank_distractors(row, set(present) | {t, HEALTHY}, 3, seed, i))
+        for row, present, t, i in zip(similarity, diseases, truth, ids)
+    ]
     table.insert(0, "encoder", spec)
     table.insert(1, "image_id", ids)
     table.insert(2, "correct", truth)
@@ -58,12 +60,17 @@ def separation(spec: str, similarity: np.ndarray, truth: list[str]) -> dict:
         top1 += int(row[index] >= np.nanmax(row))
         margins.append(row[index] - np.nanmean(others))
     count = len(own)
-    return {"encoder": spec, "images": count, "own_top1": top1 / count if count else float("nan"),
-            "margin": float(np.mean(margins)) if count else float("nan")}
+    return {
+        "encoder": spec,
+        "images": count,
+        "own_top1": top1 / count if count else float("nan"),
+        "margin": float(np.mean(margins)) if count else float("nan"),
+    }
 
 
-def compare_encoders(data: str | Path, specs: list[str], output: str | Path, *, limit: int | None = None,
-                     seed: int = 0) -> pd.DataFrame:
+def compare_encoders(
+    data: str | Path, specs: list[str], output: str | Path, *, limit: int | None = None, seed: int = 0
+) -> pd.DataFrame:
     rows = datasets.load_dataset(str(data), "diagnosis", split="full")
     if limit:
         rows = rows.select(range(min(limit, len(rows))))

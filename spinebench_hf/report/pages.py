@@ -34,7 +34,9 @@ background:#fff;cursor:pointer}.filters button.active{background:#1d2430;color:#
 textarea{width:100%;min-height:3rem}
 """
 
-ZOOM = "document.querySelectorAll('.case img').forEach(i=>i.addEventListener('click',()=>i.classList.toggle('zoomed')));"
+ZOOM = (
+    "document.querySelectorAll('.case img').forEach(i=>i.addEventListener('click',()=>i.classList.toggle('zoomed')));"
+)
 
 
 def esc(text: object) -> str:
@@ -57,26 +59,37 @@ def frame_table(frame: pd.DataFrame) -> str:
 
 
 def page(title: str, body: str, script: str = "") -> str:
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' "
-            f"content='width=device-width,initial-scale=1'><title>{esc(title)}</title><style>{STYLE}</style></head>"
-            f"<body>{body}<script>{script}</script></body></html>")
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' "
+        f"content='width=device-width,initial-scale=1'><title>{esc(title)}</title><style>{STYLE}</style></head>"
+        f"<body>{body}<script>{script}</script></body></html>"
+    )
 
 
 def options_list(options: list[str], answer: list[str]) -> str:
-    items = "".join(f"<li class='{'correct' if letter in answer else ''}'>{letter}: {esc(text)}</li>"
-                    for letter, text in zip("ABCDE", options))
+    items = "".join(
+        f"<li class='{'correct' if letter in answer else ''}'>{letter}: {esc(text)}</li>"
+        for letter, text in zip("ABCDE", options)
+    )
     return f"<ol class='options' type='A'>{items}</ol>"
 
 
 # --- the results report -------------------------------------------------------------------------------------
-GALLERY_SCRIPT = ZOOM + """
+GALLERY_SCRIPT = (
+    ZOOM
+    + """
 const show=f=>{document.querySelectorAll('.filters button').forEach(b=>b.classList.toggle('active',b.dataset.filter===f));
 document.querySelectorAll('.gallery .case').forEach(c=>{c.hidden=!(f==='all'||c.dataset.outcome===f)});
 document.getElementById('shown').textContent=document.querySelectorAll('.gallery .case:not([hidden])').length;};
 document.querySelectorAll('.filters button').forEach(b=>b.addEventListener('click',()=>show(b.dataset.filter)));
 show('all');"""
-FILTERS = (("all", "All cases"), ("all-wrong", "Every model wrong"), ("all-right", "Every model right"),
-           ("disagree", "Models disagree"))
+)
+FILTERS = (
+    ("all", "All cases"),
+    ("all-wrong", "Every model wrong"),
+    ("all-right", "Every model right"),
+    ("disagree", "Models disagree"),
+)
 
 
 def case_outcome(rows: pd.DataFrame) -> str:
@@ -90,10 +103,14 @@ def gallery_case(rows: pd.DataFrame, image: bytes | None) -> str:
         f"<div class='model'><b>{esc(row.model)}</b>: answered {esc(', '.join(row.extracted) or 'nothing')} "
         f"(read from: {esc(row.stage)}) <span class='{'right' if row.acc == 1 else 'wrong'}'>"
         f"{'right' if row.acc == 1 else 'wrong'}</span><details><summary>reply</summary><pre>{esc(row.reply)}</pre>"
-        "</details></div>" for row in rows.itertuples())
-    return (f"<section class='case' data-outcome='{case_outcome(rows)}'><h3>{esc(first.task)}: {esc(first.id)}</h3>"
-            f"{image_tag(image, first.id)}<p><b>Question:</b> {esc(first.question)}</p>"
-            f"{options_list(list(first.options), list(first.answer))}{replies}</section>")
+        "</details></div>"
+        for row in rows.itertuples()
+    )
+    return (
+        f"<section class='case' data-outcome='{case_outcome(rows)}'><h3>{esc(first.task)}: {esc(first.id)}</h3>"
+        f"{image_tag(image, first.id)}<p><b>Question:</b> {esc(first.question)}</p>"
+        f"{options_list(list(first.options), list(first.answer))}{replies}</section>"
+    )
 
 
 def report_page(sections: list[tuple[str, str]], cases: pd.DataFrame, images: dict[str, bytes]) -> str:
@@ -101,14 +118,18 @@ def report_page(sections: list[tuple[str, str]], cases: pd.DataFrame, images: di
     body = "<h1>SpineBench results</h1>" + "".join(f"<h2>{esc(title)}</h2>{content}" for title, content in sections)
     buttons = "".join(f"<button data-filter='{key}'>{esc(label)}</button>" for key, label in FILTERS)
     gallery = "".join(gallery_case(rows, images.get(question)) for question, rows in cases.groupby("id", sort=False))
-    body += (f"<h2>Case gallery</h2><p>A seeded sample per task: each model's reply, the answer read from it and "
-             f"whether it is right. Click an image to enlarge it. <span id='shown'></span> shown.</p>"
-             f"<div class='filters'>{buttons}</div><div class='gallery'>{gallery}</div>")
+    body += (
+        f"<h2>Case gallery</h2><p>A seeded sample per task: each model's reply, the answer read from it and "
+        f"whether it is right. Click an image to enlarge it. <span id='shown'></span> shown.</p>"
+        f"<div class='filters'>{buttons}</div><div class='gallery'>{gallery}</div>"
+    )
     return page("SpineBench results", body, GALLERY_SCRIPT)
 
 
 # --- the rating form ----------------------------------------------------------------------------------------
-FORM_SCRIPT = ZOOM + """
+FORM_SCRIPT = (
+    ZOOM
+    + """
 const data=JSON.parse(document.getElementById('sheet').textContent);
 const raterBox=document.getElementById('rater');
 const key=()=>'spinebench-rating:'+data.sheet+':'+raterBox.value.trim();
@@ -132,11 +153,15 @@ function download(){if(!raterBox.value.trim()){alert('Enter your name first.');r
 document.addEventListener('change',save);document.addEventListener('input',e=>{if(e.target.tagName==='TEXTAREA')save()});
 raterBox.addEventListener('input',restore);document.getElementById('download').addEventListener('click',download);
 raterBox.value=localStorage.getItem('spinebench-rating:'+data.sheet+':last')||'';restore();"""
+)
 
 
 def criterion_block(sample: str, key: str, title: str, anchors: dict[int, str]) -> str:
-    choices = "".join(f"<label><input type='radio' name='{esc(sample)}-{key}' value='{score}' data-sample='{esc(sample)}' "
-                      f"data-criterion='{key}'> {score}</label>" for score in range(1, 6))
+    choices = "".join(
+        f"<label><input type='radio' name='{esc(sample)}-{key}' value='{score}' data-sample='{esc(sample)}' "
+        f"data-criterion='{key}'> {score}</label>"
+        for score in range(1, 6)
+    )
     hints = "; ".join(f"{score} = {esc(text)}" for score, text in anchors.items()) or "(the appendix gives no anchors)"
     return f"<div class='criterion'><b>{esc(title)}</b><br>{choices}<div class='anchors'>{hints}</div></div>"
 
@@ -147,19 +172,23 @@ def rating_page(sample: pd.DataFrame, rubric: list, columns: list[str], sheet_id
     cards = []
     for row in sample.itertuples():
         criteria = "".join(criterion_block(row.sample, key, title, anchors) for key, title, _, anchors in rubric)
-        cards.append(f"<section class='case'><h2>{esc(row.sample)} ({esc(row.task)})</h2>{image_tag(row.image, row.sample)}"
-                     f"<p><b>Question:</b> {esc(row.question)}</p><p><b>Options:</b> {esc(row.options)}</p>"
-                     f"<p><b>Correct answer:</b> {esc(row.correct)}</p><p><b>Reply:</b></p><pre>{esc(row.reply)}</pre>"
-                     f"{criteria}<label>Comment<textarea data-sample='{esc(row.sample)}'></textarea></label></section>")
+        cards.append(
+            f"<section class='case'><h2>{esc(row.sample)} ({esc(row.task)})</h2>{image_tag(row.image, row.sample)}"
+            f"<p><b>Question:</b> {esc(row.question)}</p><p><b>Options:</b> {esc(row.options)}</p>"
+            f"<p><b>Correct answer:</b> {esc(row.correct)}</p><p><b>Reply:</b></p><pre>{esc(row.reply)}</pre>"
+            f"{criteria}<label>Comment<textarea data-sample='{esc(row.sample)}'></textarea></label></section>"
+        )
     rubric_text = "".join(f"<li><b>{esc(title)}</b>: {esc(focus)}</li>" for _, title, focus, _ in rubric)
     criteria = [key for key, *_ in rubric]
     rows = sample[[c for c in columns if c in sample.columns]].to_dict("records")
     data = json.dumps({"sheet": sheet_id, "criteria": criteria, "columns": columns, "rows": rows})
-    body = (f"<div id='progress'><span id='done'>0</span> of {len(sample)} replies rated · rater "
-            f"<input id='rater' placeholder='your name'> <span class='actions'><button id='download'>Download my CSV"
-            "</button></span></div><h1>SpineBench reasoning rating</h1><p>Rate each reply from 1 to 5 on every "
-            "criterion (the paper's appendix D, Figure 11). Your answers are kept in this browser as you enter them; "
-            "when you are done, download your CSV and send it back. The models are not named.</p>"
-            f"<ul>{rubric_text}</ul>{''.join(cards)}"
-            f"<script type='application/json' id='sheet'>{data.replace('<', chr(92) + 'u003c')}</script>")
+    body = (
+        f"<div id='progress'><span id='done'>0</span> of {len(sample)} replies rated · rater "
+        f"<input id='rater' placeholder='your name'> <span class='actions'><button id='download'>Download my CSV"
+        "</button></span></div><h1>SpineBench reasoning rating</h1><p>Rate each reply from 1 to 5 on every "
+        "criterion (the paper's appendix D, Figure 11). Your answers are kept in this browser as you enter them; "
+        "when you are done, download your CSV and send it back. The models are not named.</p>"
+        f"<ul>{rubric_text}</ul>{''.join(cards)}"
+        f"<script type='application/json' id='sheet'>{data.replace('<', chr(92) + 'u003c')}</script>"
+    )
     return page("SpineBench reasoning rating", body, FORM_SCRIPT)

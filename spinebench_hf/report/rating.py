@@ -23,26 +23,41 @@ from .pages import rating_page
 
 # Figure 11, word for word where the released appendix text has it; the fourth criterion's anchors are not in it.
 RUBRIC = [
-    ("clinical_rationality", "Clinical Rationality of Reasoning",
-     "How does the reasoning process on the surface of the model perform in terms of clinical logic and validity? Is it "
-     "consistent with established medical knowledge, diagnostic principles, and anatomical understandings related to "
-     "spinal pathology?",
-     {1: "The reasoning appears clinically illogical, ineffective, or fundamentally flawed",
-      5: "The reasoning appears clinically reasonable, logical, and follows appropriate diagnostic pathways."}),
-    ("visual_features", "Recognition and Application of Key Visual Features",
-     "Does the reasoning process correctly identify and prioritize the most relevant visual evidence in the image (e.g., "
-     "signal changes, structural deformities, displacement, specific anatomical landmarks) to support its conclusions?",
-     {1: "Fails to identify key features or severely focuses on irrelevant details",
-      3: "Identifies some relevant features but may misinterpret or omit key features.",
-      5: "Clearly identifies and appropriately uses the most critical visual features for specific "
-         "diagnostic/localization tasks."}),
-    ("spatial_reasoning", "Quality of Spatial Reasoning (especially for localization tasks)",
-     "How does the reasoning process demonstrate an understanding of three-dimensional spatial relationships within the "
-     "spine (e.g., vertebral levels, anterior-posterior structures, intervertebral foramen space, spinal canal "
-     "relationships) even when interpreting two-dimensional images?",
-     {1: "Demonstrates poor or incorrect spatial understanding",
-      3: "Shows basic spatial awareness but may make errors in precise localization or spatial relationships.",
-      5: "Exhibits accurate and nuanced understanding of relevant spinal spatial anatomical structures"}),
+    (
+        "clinical_rationality",
+        "Clinical Rationality of Reasoning",
+        "How does the reasoning process on the surface of the model perform in terms of clinical logic and validity? Is it "
+        "consistent with established medical knowledge, diagnostic principles, and anatomical understandings related to "
+        "spinal pathology?",
+        {
+            1: "The reasoning appears clinically illogical, ineffective, or fundamentally flawed",
+            5: "The reasoning appears clinically reasonable, logical, and follows appropriate diagnostic pathways.",
+        },
+    ),
+    (
+        "visual_features",
+        "Recognition and Application of Key Visual Features",
+        "Does the reasoning process correctly identify and prioritize the most relevant visual evidence in the image (e.g., "
+        "signal changes, structural deformities, displacement, specific anatomical landmarks) to support its conclusions?",
+        {
+            1: "Fails to identify key features or severely focuses on irrelevant details",
+            3: "Identifies some relevant features but may misinterpret or omit key features.",
+            5: "Clearly identifies and appropriately uses the most critical visual features for specific "
+            "diagnostic/localization tasks.",
+        },
+    ),
+    (
+        "spatial_reasoning",
+        "Quality of Spatial Reasoning (especially for localization tasks)",
+        "How does the reasoning process demonstrate an understanding of three-dimensional spatial relationships within the "
+        "spine (e.g., vertebral levels, anterior-posterior structures, intervertebral foramen space, spinal canal "
+        "relationships) even when interpreting two-dimensional images?",
+        {
+            1: "Demonstrates poor or incorrect spatial understanding",
+            3: "Shows basic spatial awareness but may make errors in precise localization or spatial relationships.",
+            5: "Exhibits accurate and nuanced understanding of relevant spinal spatial anatomical structures",
+        },
+    ),
     ("pathological_understanding", "Depth of Pathological Understanding", "(the appendix text gives no anchors)", {}),
 ]
 CRITERIA = [key for key, *_ in RUBRIC]
@@ -52,12 +67,19 @@ SHEET_COLUMNS = ["sample", "task", "question", "options", "correct", "reply", *C
 def rating_rows(details: pd.DataFrame) -> pd.DataFrame:
     """The protocol tasks' replies (the robustness variants are not rated), with options and answer as text."""
     rows = details[details.variant == ""]
-    return pd.DataFrame({
-        "model": rows.model, "task": rows.task, "id": rows.id, "question": rows.question,
-        "options": rows.options.map(render_options),
-        "correct": [", ".join(o[LETTERS.index(a)] for a in answer) for o, answer in zip(rows.options, rows.answer)],
-        "reply": rows.reply,
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "model": rows.model,
+            "task": rows.task,
+            "id": rows.id,
+            "question": rows.question,
+            "options": rows.options.map(render_options),
+            "correct": [
+                ", ".join(o[LETTERS.index(a)] for a in answer) for o, answer in zip(rows.options, rows.answer)
+            ],
+            "reply": rows.reply,
+        }
+    ).reset_index(drop=True)
 
 
 def sample_replies(details: pd.DataFrame, per_task: int = 10, seed: int = 0) -> pd.DataFrame:
@@ -110,9 +132,16 @@ def read_sheets(paths: list[str | Path], key: str | Path) -> pd.DataFrame:
                     raise SpineBenchError(f"{path}, line {number}, {criterion}: {value!r} is not a score from 1 to 5")
                 if row.sample not in models.index:
                     raise SpineBenchError(f"{path}, line {number}: sample {row.sample!r} is not in {key}")
-                long.append({"sample": row.sample, "model": models.loc[row.sample, "model"],
-                             "task": models.loc[row.sample, "task"], "rater": row.rater or path.stem,
-                             "criterion": criterion, "score": int(value)})
+                long.append(
+                    {
+                        "sample": row.sample,
+                        "model": models.loc[row.sample, "model"],
+                        "task": models.loc[row.sample, "task"],
+                        "rater": row.rater or path.stem,
+                        "criterion": criterion,
+                        "score": int(value),
+                    }
+                )
     return pd.DataFrame(long)
 
 

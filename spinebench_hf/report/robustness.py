@@ -25,10 +25,15 @@ def circular_scores(scored: pd.DataFrame) -> pd.DataFrame:
     result = []
     for model, group in rows.groupby("model"):
         per_question = group.groupby("base")
-        result.append({"model": model, "questions": per_question.ngroups,
-                       "plain_acc": float(group[group.rotation == 0].acc.mean()),
-                       "circular_acc": float(per_question.acc.min().mean()),
-                       "consistency": float(per_question.chosen.nunique().eq(1).mean())})
+        result.append(
+            {
+                "model": model,
+                "questions": per_question.ngroups,
+                "plain_acc": float(group[group.rotation == 0].acc.mean()),
+                "circular_acc": float(per_question.acc.min().mean()),
+                "consistency": float(per_question.chosen.nunique().eq(1).mean()),
+            }
+        )
     return pd.DataFrame(result)
 
 
@@ -40,9 +45,17 @@ def position_bias(scored: pd.DataFrame) -> pd.DataFrame:
         chosen = group.extracted.map(lambda x: x[0] if len(x) == 1 else "-")
         gold = group.answer.map(lambda x: x[0])
         for letter in [*LETTERS, "-"]:
-            result.append({"model": model, "letter": letter, "chosen": int((chosen == letter).sum()),
-                           "correct_letter": int((gold == letter).sum()),
-                           "acc_when_correct_letter": float(group[gold == letter].acc.mean()) if (gold == letter).any() else None})
+            result.append(
+                {
+                    "model": model,
+                    "letter": letter,
+                    "chosen": int((chosen == letter).sum()),
+                    "correct_letter": int((gold == letter).sum()),
+                    "acc_when_correct_letter": float(group[gold == letter].acc.mean())
+                    if (gold == letter).any()
+                    else None,
+                }
+            )
     return pd.DataFrame(result)
 
 
@@ -53,7 +66,14 @@ def blind_scores(scored: pd.DataFrame) -> pd.DataFrame:
         pivot = group.pivot_table(index="id", columns="variant", values="acc")
         if "blind" in pivot and "" in pivot:
             both = pivot.dropna()
-            result.append({"model": model, "task": task, "questions": len(both), "acc_with_image": float(both[""].mean()),
-                           "acc_blind": float(both["blind"].mean()),
-                           "right_without_image": int(both["blind"].sum())})
+            result.append(
+                {
+                    "model": model,
+                    "task": task,
+                    "questions": len(both),
+                    "acc_with_image": float(both[""].mean()),
+                    "acc_blind": float(both["blind"].mean()),
+                    "right_without_image": int(both["blind"].sum()),
+                }
+            )
     return pd.DataFrame(result)

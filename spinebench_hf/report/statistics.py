@@ -48,7 +48,9 @@ def wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def clustered_mean(values: Sequence[float], clusters: Sequence[str], bounds: tuple[float, float] = (0.0, 1.0)) -> Estimate:
+def clustered_mean(
+    values: Sequence[float], clusters: Sequence[str], bounds: tuple[float, float] = (0.0, 1.0)
+) -> Estimate:
     """The mean of scores within `bounds`, its clustered SE and its 95 % interval (module docstring)."""
     x = np.asarray(values, dtype=float)
     if len(x) == 0:
@@ -61,8 +63,9 @@ def clustered_mean(values: Sequence[float], clusters: Sequence[str], bounds: tup
     spread = unit_mean * (1 - unit_mean)
     n_effective = min(len(x), max(1.0, spread / unit_se**2)) if unit_se > 0 and spread > 0 else float(len(keys))
     unit_low, unit_high = wilson(min(1.0, max(0.0, unit_mean)), n_effective)
-    return Estimate(mean, se, len(x), len(keys), low + unit_low * (high - low), low + unit_high * (high - low),
-                    n_effective)
+    return Estimate(
+        mean, se, len(x), len(keys), low + unit_low * (high - low), low + unit_high * (high - low), n_effective
+    )
 
 
 @dataclass(frozen=True)

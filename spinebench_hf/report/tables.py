@@ -57,8 +57,12 @@ def paper_rows(scored: pd.DataFrame) -> list[list]:
     """[model, SDD acc, SLL acc, SLL precision, SLL recall, Overall] as fractions (None where not run)."""
     rows = []
     for model in sorted(scored.model.unique()):
-        cells = [task_mean(scored, model, "diagnosis", "acc"), task_mean(scored, model, "localization", "acc"),
-                 task_mean(scored, model, "localization", "precision"), task_mean(scored, model, "localization", "recall")]
+        cells = [
+            task_mean(scored, model, "diagnosis", "acc"),
+            task_mean(scored, model, "localization", "acc"),
+            task_mean(scored, model, "localization", "precision"),
+            task_mean(scored, model, "localization", "recall"),
+        ]
         both = cells[0] is not None and cells[1] is not None
         failed = int((scored[scored.model == model].stage == FAILED_STAGE).sum())
         label = f"{model} (incomplete: {failed} failed)" if failed else model  # never ranked as if complete
@@ -89,10 +93,13 @@ def beside_rows(scored: pd.DataFrame) -> tuple[str, list[list[str]]]:
     ours = [[f"{row[0]} (this run)", *map(percent, row[1:])] for row in paper_rows(scored)]
     paper = [[f"{row[0]} (paper)", *row[1:]] for row in PAPER_RESULTS]
     on_release = bool(len(scored)) and scored.id.str.startswith(RELEASE_ID_PREFIX).all()
-    note = ("Measured on the authors' release (`spinebench import-release`): the paper's questions, so the rows "
-            "compare." if on_release else "Measured on a local build from the source archives: other questions, "
-            "options and Sub split than the paper's, so the rows do not compare directly; import the authors' "
-            "release for that.")
+    note = (
+        "Measured on the authors' release (`spinebench import-release`): the paper's questions, so the rows compare."
+        if on_release
+        else "Measured on a local build from the source archives: other questions, "
+        "options and Sub split than the paper's, so the rows do not compare directly; import the authors' "
+        "release for that."
+    )
     return f"{note} {question_counts(scored)}", ours + paper
 
 
@@ -128,8 +135,17 @@ def breakdown(scored: pd.DataFrame, by: str, score: str = "acc") -> pd.DataFrame
     rows = []
     for (model, task, value), group in scored.groupby(["model", "task", by], sort=True):
         estimate = clustered_mean(group[score].to_numpy(), group.study_id.to_numpy())
-        rows.append({"model": model, "task": task, by: value, "n": estimate.n, score: estimate.mean,
-                     "ci_low": estimate.low, "ci_high": estimate.high})
+        rows.append(
+            {
+                "model": model,
+                "task": task,
+                by: value,
+                "n": estimate.n,
+                score: estimate.mean,
+                "ci_low": estimate.low,
+                "ci_high": estimate.high,
+            }
+        )
     return pd.DataFrame(rows, columns=["model", "task", by, "n", score, "ci_low", "ci_high"])
 
 
@@ -148,9 +164,16 @@ def level_breakdown(scored: pd.DataFrame) -> pd.DataFrame:
         for level in LEVELS:
             in_gold = [level in p for g, p in zip(gold, predicted) if level in g]
             in_prediction = [level in g for g, p in zip(gold, predicted) if level in p]
-            rows.append({"model": model, "level": level, "gold": len(in_gold), "predicted": len(in_prediction),
-                         "recall": sum(in_gold) / len(in_gold) if in_gold else math.nan,
-                         "precision": sum(in_prediction) / len(in_prediction) if in_prediction else math.nan})
+            rows.append(
+                {
+                    "model": model,
+                    "level": level,
+                    "gold": len(in_gold),
+                    "predicted": len(in_prediction),
+                    "recall": sum(in_gold) / len(in_gold) if in_gold else math.nan,
+                    "precision": sum(in_prediction) / len(in_prediction) if in_prediction else math.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -168,8 +191,11 @@ def confusion(scored: pd.DataFrame, model: str) -> pd.DataFrame:
     predicted = [predicted_class(row) for row in rows.itertuples()]
     table = pd.crosstab(pd.Series(rows.disease.to_numpy(), name="gold"), pd.Series(predicted, name="predicted"))
     order = [c for c in CLASS_NAMES if c in set(table.index) | set(table.columns)]
-    return table.reindex(index=[c for c in order if c in table.index],
-                         columns=order + [c for c in (MULTIPLE, INVALID) if c in table.columns], fill_value=0)
+    return table.reindex(
+        index=[c for c in order if c in table.index],
+        columns=order + [c for c in (MULTIPLE, INVALID) if c in table.columns],
+        fill_value=0,
+    )
 
 
 def rates(scored: pd.DataFrame) -> pd.DataFrame:
@@ -178,8 +204,11 @@ def rates(scored: pd.DataFrame) -> pd.DataFrame:
     columns = [c for c in ("acc", "acc_rules", "format_compliance", "judge_rescue") if c in scored]
     answered = scored[scored.stage != FAILED_STAGE]
     means = answered.groupby(["model", "task"])[columns].mean()
-    counts = scored.assign(invalid=scored.stage == "none", failed=scored.stage == FAILED_STAGE).groupby(["model", "task"])[
-        ["invalid", "failed"]].sum()
+    counts = (
+        scored.assign(invalid=scored.stage == "none", failed=scored.stage == FAILED_STAGE)
+        .groupby(["model", "task"])[["invalid", "failed"]]
+        .sum()
+    )
     return means.join(counts, how="outer").reset_index()
 
 
@@ -191,9 +220,18 @@ def comparisons(scored: pd.DataFrame) -> pd.DataFrame:
         for a, b in itertools.combinations(sorted(scores.columns), 2):
             both = scores[[a, b]].dropna()
             result = paired_comparison(both[a].to_numpy(), both[b].to_numpy(), both.index.get_level_values("study_id"))
-            rows.append({"task": task, "model_a": a, "model_b": b, "n": result.difference.n,
-                         "difference": result.difference.mean, "ci_low": result.difference.low,
-                         "ci_high": result.difference.high, "p_value": result.p_value})
+            rows.append(
+                {
+                    "task": task,
+                    "model_a": a,
+                    "model_b": b,
+                    "n": result.difference.n,
+                    "difference": result.difference.mean,
+                    "ci_low": result.difference.low,
+                    "ci_high": result.difference.high,
+                    "p_value": result.p_value,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -225,8 +263,13 @@ def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set
     paper = pd.DataFrame(paper_rows(protocol), columns=PAPER_COLUMNS)
     paper.to_csv(output / "table.csv", index=False)
     (output / "table.md").write_text(paper_table(protocol) + "\n")
-    sections = ["# SpineBench results", "## Main table (SpineBench protocol, %)", paper_table(protocol),
-                "## Beside the paper's published rows (%)", beside_the_paper(protocol)]
+    sections = [
+        "# SpineBench results",
+        "## Main table (SpineBench protocol, %)",
+        paper_table(protocol),
+        "## Beside the paper's published rows (%)",
+        beside_the_paper(protocol),
+    ]
     pages = [("Main table, beside the paper's published rows (%)", beside_the_paper_html(protocol))]
     scored = protocol[protocol.stage != FAILED_STAGE]  # a failed request has no reply to break down
     for by in ("disease", "source", "modality"):
@@ -237,12 +280,14 @@ def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set
         pages.append((title, frame_table(frame)))
     diagnosis = breakdown(scored[scored.task == "diagnosis"], "disease")
     if len(diagnosis):
-        plot = accuracy_bars(diagnosis, 'disease', 'Diagnosis accuracy per disease', output / 'accuracy_by_disease.png')
+        plot = accuracy_bars(
+            diagnosis, "disease", "Diagnosis accuracy per disease", output / "accuracy_by_disease.png"
+        )
         sections.append(f"![per-disease accuracy]({plot.name})")
         pages.append(("Diagnosis accuracy per disease", png_tag(plot)))
     models = breakdown(scored.assign(all="all"), "all").drop(columns="all")
     if len(models):
-        plot = accuracy_bars(models, 'task', 'Accuracy per task', output / 'models.png')
+        plot = accuracy_bars(models, "task", "Accuracy per task", output / "models.png")
         sections.append(f"![models]({plot.name})")
         pages.append(("Accuracy per task", png_tag(plot)))
     levels = level_breakdown(scored)
@@ -253,13 +298,19 @@ def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set
         table = confusion(scored, model)
         table.to_csv(output / f"confusion_{slug(model)}.csv")
         image = confusion_heatmap(table, model, output / f"confusion_{slug(model)}.png")
-        sections += [f"## Diagnosis confusion: {md_text(model)}", frame_markdown(table.reset_index()), f"![confusion]({image.name})"]
+        sections += [
+            f"## Diagnosis confusion: {md_text(model)}",
+            frame_markdown(table.reset_index()),
+            f"![confusion]({image.name})",
+        ]
         pages.append((f"Diagnosis confusion: {model}", frame_table(table.reset_index()) + png_tag(image)))
-    titled = [("rates", "Format compliance, judge rescue, invalid replies and failed requests", rates(protocol)),
-              ("comparisons", "Paired comparisons (A − B, same questions)", comparisons(scored)),
-              ("position_bias", "Position bias (diagnosis: letters chosen vs correct)", position_bias(answered)),
-              ("circular", "Circular evaluation (right only if every rotation is right)", circular_scores(answered)),
-              ("blind", "Image-blind control (same questions, grey image)", blind_scores(answered))]
+    titled = [
+        ("rates", "Format compliance, judge rescue, invalid replies and failed requests", rates(protocol)),
+        ("comparisons", "Paired comparisons (A − B, same questions)", comparisons(scored)),
+        ("position_bias", "Position bias (diagnosis: letters chosen vs correct)", position_bias(answered)),
+        ("circular", "Circular evaluation (right only if every rotation is right)", circular_scores(answered)),
+        ("blind", "Image-blind control (same questions, grey image)", blind_scores(answered)),
+    ]
     for name, title, frame in titled:
         frame.to_csv(output / f"{name}.csv", index=False)
         sections += [f"## {title}", frame_markdown(frame)]

@@ -11,8 +11,8 @@ from typing import ClassVar, TypeVar
 import pandas as pd
 
 from ..errors import SourceFormatError
-from .catalog import CATALOG
 from .archive import MEMBER_READ_ERRORS, SourceTree, find_prefixes, open_tree
+from .catalog import CATALOG
 from .records import ORPHAN_ANNOTATION, ORPHAN_IMAGE, UNSAFE_MEMBER, ImageRef, LevelFinding, Record, Skip
 
 File = TypeVar("File")
@@ -107,16 +107,26 @@ class SourceReader(ABC):
     def skip(self, key: str, kind: str, reason: str, *, image: bool = True) -> Skip:
         return Skip(self.name, key, kind, reason, image)
 
-    def pairs_by_stem(self, found: Mapping[str, Mapping[str, File]], image: str, annotation: str,
-                      name: Callable[[File], str], key_prefix: str = "") -> Iterator[tuple[str, Mapping[str, File]] | Skip]:
+    def pairs_by_stem(
+        self,
+        found: Mapping[str, Mapping[str, File]],
+        image: str,
+        annotation: str,
+        name: Callable[[File], str],
+        key_prefix: str = "",
+    ) -> Iterator[tuple[str, Mapping[str, File]] | Skip]:
         """Files grouped by stem (`found`: stem -> {suffix: file}) → each complete (image, annotation) pair, in stem
         order; a file without its partner becomes an orphan Skip naming it."""
         for stem in sorted(found):
             pair, key = found[stem], key_prefix + stem
             if annotation not in pair:
-                yield self.skip(key, ORPHAN_IMAGE, f"{name(pair[image])}: image without its annotation {stem}{annotation}")
+                yield self.skip(
+                    key, ORPHAN_IMAGE, f"{name(pair[image])}: image without its annotation {stem}{annotation}"
+                )
             elif image not in pair:
-                yield self.skip(key, ORPHAN_ANNOTATION, f"{name(pair[annotation])}: annotation without its image {stem}{image}")
+                yield self.skip(
+                    key, ORPHAN_ANNOTATION, f"{name(pair[annotation])}: annotation without its image {stem}{image}"
+                )
             else:
                 yield stem, pair
 

@@ -93,16 +93,28 @@ class CsxaReader(SourceReader):
         for row, (number, value) in enumerate(zip(frame["Number"], frame[curvature[0]]), start=3):
             number_int = as_int(number)
             if number_int is None or not 0 <= number_int <= 9999:
-                skips.append(self.skip(f"{WORKBOOK}:row {row}", BAD_ANNOTATION, f"Number {clean(number)!r} is not a case number",
-                                       image=False))
+                skips.append(
+                    self.skip(
+                        f"{WORKBOOK}:row {row}",
+                        BAD_ANNOTATION,
+                        f"Number {clean(number)!r} is not a case number",
+                        image=False,
+                    )
+                )
                 continue
             case = f"{number_int:04d}"
             if case in cases:
-                cases[case] = self.skip(f"{WORKBOOK}:Number={case}", AMBIGUOUS_LABEL, f"case Number={case} appears in more than one workbook row")
+                cases[case] = self.skip(
+                    f"{WORKBOOK}:Number={case}",
+                    AMBIGUOUS_LABEL,
+                    f"case Number={case} appears in more than one workbook row",
+                )
                 continue
             code = as_int(value)
             cases[case] = CURVATURE.get(code) or self.skip(
-                f"{WORKBOOK}:Number={case}", UNKNOWN_LABEL, f"curvature {clean(value)!r} is not one of 1-5 (case {case})"
+                f"{WORKBOOK}:Number={case}",
+                UNKNOWN_LABEL,
+                f"curvature {clean(value)!r} is not one of 1-5 (case {case})",
             )
         return cases, skips
 
@@ -111,7 +123,9 @@ class CsxaReader(SourceReader):
         found: dict[str, dict[str, ImageRef]] = {}
         skips = []
         for tree in self._trees():
-            skips.extend(self.skip(name, UNSAFE_MEMBER, reason) for name, reason in tree.rejected if tree is not self.tree)
+            skips.extend(
+                self.skip(name, UNSAFE_MEMBER, reason) for name, reason in tree.rejected if tree is not self.tree
+            )
             for member in tree.files() if tree is not self.tree else self.files_under(""):
                 path = PurePosixPath(member)
                 if path.suffix.lower() in (".png", ".json") and STEM.match(path.stem):

@@ -41,8 +41,12 @@ from .records import CORRUPT_IMAGE, MISSING_IMAGE, UNKNOWN_LABEL, UNSAFE_MEMBER,
 
 SOURCE = "release"
 FOLDERS = ("evaluation", "all")  # evaluation (the Sub split) first: a record in both is kept there
-TASKS = {"spine_disease_classification": "diagnosis", "spine_lesion_localization": "localization",
-         "diagnosis": "diagnosis", "localization": "localization"}
+TASKS = {
+    "spine_disease_classification": "diagnosis",
+    "spine_lesion_localization": "localization",
+    "diagnosis": "diagnosis",
+    "localization": "localization",
+}
 LIST_FIELDS = ("options", "choices", "candidates")
 UNKNOWN_TASK = "unknown-task"
 BAD_RECORD = "bad-record"
@@ -96,24 +100,38 @@ class ReleaseQuestion:
         """The dataset row (schema.features()) with where its image lies and the Sub flag."""
         answer_text = [self.options[LETTERS.index(letter)] for letter in self.answer]
         return {
-            "id": self.id, "image_id": self.image_id, "task": self.task, "question": self.question,
-            "options": list(self.options), "answer": list(self.answer), "answer_text": answer_text,
+            "id": self.id,
+            "image_id": self.image_id,
+            "task": self.task,
+            "question": self.question,
+            "options": list(self.options),
+            "answer": list(self.answer),
+            "answer_text": answer_text,
             "disease": self.disease if self.disease is not None else -1,
             "diseases": [self.disease] if self.disease is not None else [],
-            "levels": list(self.levels), "source": UNKNOWN, "modality": UNKNOWN, "view": UNKNOWN,
-            "patient_id": "", "study_id": "", "option_similarity": [],
-            "sub": self.folder == "evaluation", **self.image.reference(),
+            "levels": list(self.levels),
+            "source": UNKNOWN,
+            "modality": UNKNOWN,
+            "view": UNKNOWN,
+            "patient_id": "",
+            "study_id": "",
+            "option_similarity": [],
+            "sub": self.folder == "evaluation",
+            **self.image.reference(),
         }
 
 
 def json_files(tree: FolderTree) -> dict[str, list[str]]:
     """The question files of each folder; fails at once when the tree is not the release."""
-    found = {folder: [m for m in tree.files() if m.startswith(folder + "/") and m.endswith(".json")] for folder in FOLDERS}
+    found = {
+        folder: [m for m in tree.files() if m.startswith(folder + "/") and m.endswith(".json")] for folder in FOLDERS
+    }
     found = {folder: members for folder, members in found.items() if members}
     if not found:
         raise SourceFormatError(
             f"{tree.location}: not the SpineBench release: expected evaluation/test.json and all/*.json (as `hf download "
-            "Silversorrow/SpineBench --repo-type dataset --local-dir PATH` writes them)")
+            "Silversorrow/SpineBench --repo-type dataset --local-dir PATH` writes them)"
+        )
     return found
 
 
@@ -132,7 +150,9 @@ def load_records(tree: FolderTree, member: str) -> Iterator[object]:
             yield from list_items(ijson.basic_parse(handle, use_float=True), tree.display(member))
         except (ijson.JSONError, UnicodeDecodeError, ValueError) as exc:
             whole_file_records(tree, member)  # raises with the line and column where the text goes wrong
-            raise ReleaseFormatError(f"{tree.display(member)}: not valid JSON: {' '.join(str(exc).split())[:200]}") from None
+            raise ReleaseFormatError(
+                f"{tree.display(member)}: not valid JSON: {' '.join(str(exc).split())[:200]}"
+            ) from None
 
 
 MAX_DEPTH = 64  # a record is a few levels deep; ijson's own `items` would spend memory quadratic in the depth
@@ -169,7 +189,9 @@ def whole_file_records(tree: FolderTree, member: str) -> list:
     except UnicodeDecodeError as exc:
         raise ReleaseFormatError(f"{path}: not UTF-8 text ({exc})") from None
     except json.JSONDecodeError as exc:
-        raise ReleaseFormatError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise ReleaseFormatError(
+            f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     except RecursionError:
         raise ReleaseFormatError(f"{path}: JSON nested too deeply to be a list of question records") from None
     if isinstance(data, dict):  # {"data": [...]}: one list of records under a key
@@ -187,7 +209,7 @@ def options_in_text(question: str) -> tuple[str, list[str]] | None:
         if _mark_letter(first) != "A":
             continue
         chosen = [first]
-        for mark in marks[start + 1:]:
+        for mark in marks[start + 1 :]:
             if _mark_letter(mark) == LETTERS[len(chosen)]:
                 chosen.append(mark)
             if len(chosen) == len(LETTERS):
@@ -195,8 +217,8 @@ def options_in_text(question: str) -> tuple[str, list[str]] | None:
         if len(chosen) < 2:
             continue
         ends = [mark.start() for mark in chosen[1:]] + [len(question)]
-        options = [clean_option_text(question[mark.end():end].rstrip(" \t\n]})")) for mark, end in zip(chosen, ends)]
-        stem = question[:first.start()].rstrip(" \t\n[{(:")
+        options = [clean_option_text(question[mark.end() : end].rstrip(" \t\n]})")) for mark, end in zip(chosen, ends)]
+        stem = question[: first.start()].rstrip(" \t\n[{(:")
         stem = re.sub(r"(?i)\b(?:the\s+)?(?:candidate\s+)?(?:options|choices)\s*(?:are|is)?\s*:?\s*$", "", stem)
         stem = stem.rstrip(" \t\n.:")
         return stem, options
@@ -265,8 +287,14 @@ class ReleaseImages:
         folder = PurePosixPath(file).parent
         candidates = [(folder / name).as_posix(), PurePosixPath(name).as_posix()]
         for member in candidates:
-            link = next((reason for rejected, reason in self.tree.rejected
-                         if member == rejected or rejected.endswith("/") and member.startswith(rejected)), None)
+            link = next(
+                (
+                    reason
+                    for rejected, reason in self.tree.rejected
+                    if member == rejected or rejected.endswith("/") and member.startswith(rejected)
+                ),
+                None,
+            )
             if link:
                 return Skip(SOURCE, key, UNSAFE_MEMBER, link)
             if self.tree.exists(member):
@@ -278,7 +306,9 @@ class ReleaseImages:
             names = [*candidates, *(["/".join(parts[1:])] if len(parts) > 1 and parts[0] == stem else [])]
             for wanted in names:
                 if wanted in rejected:
-                    return Skip(SOURCE, key, UNSAFE_MEMBER, f"{tree.location}!{wanted} is a link or leaves the archive")
+                    return Skip(
+                        SOURCE, key, UNSAFE_MEMBER, f"{tree.location}!{wanted} is a link or leaves the archive"
+                    )
                 if wanted in index:
                     return self._check(key, archive, tree, index[wanted])
         where = f"beside {file} nor in {self.tree.location}" + (f" nor in {', '.join(self.zips)}" if self.zips else "")
@@ -311,8 +341,9 @@ class ReleaseImages:
                 self._checked[path] = Skip(SOURCE, key, CORRUPT_IMAGE, f"{shown}: cannot read: {exc}")
             else:
                 digest = hashlib.sha256(data).digest()
-                self._checked[path] = ReleaseImage(tree, member, self._ids.setdefault(digest, f"{SOURCE}/{path}"),
-                                                   digest, len(data))
+                self._checked[path] = ReleaseImage(
+                    tree, member, self._ids.setdefault(digest, f"{SOURCE}/{path}"), digest, len(data)
+                )
         found = self._checked[path]
         return Skip(SOURCE, key, found.kind, found.reason) if isinstance(found, Skip) else found
 
@@ -366,10 +397,14 @@ class ReleaseReader:
         task = TASKS.get(str(record.get("task", "")).strip().lower())
         if task is None:
             return self.skip(key, UNKNOWN_TASK, f"task {record.get('task')!r} is not one of {sorted(TASKS)}")
-        question, answers, image = (next((record[f] for f in fields if f in record), None) for fields in
-                                    (("question", "query"), ("answers", "answer"), ("image", "image_path")))
+        question, answers, image = (
+            next((record[f] for f in fields if f in record), None)
+            for fields in (("question", "query"), ("answers", "answer"), ("image", "image_path"))
+        )
         if not isinstance(question, str) or answers is None or not isinstance(image, str):
-            return self.skip(key, BAD_RECORD, f"needs question/query, answers/answer and image/image_path; has {sorted(record)}")
+            return self.skip(
+                key, BAD_RECORD, f"needs question/query, answers/answer and image/image_path; has {sorted(record)}"
+            )
         located = self.images.find(file, image.replace("\\", "/"), key)
         if isinstance(located, Skip):
             return located
@@ -381,16 +416,22 @@ class ReleaseReader:
                 f"{self.tree.display(file)}, record {number}: a diagnosis question without options; looked for a list "
                 f"or dict in {'/'.join(LIST_FIELDS)} (also JSON in a string), fields A-E or option A-option E, and "
                 f"'A: ...' in the question; the record has {sorted(record)}. The paper's questions need their own "
-                "options: none are invented.")
+                "options: none are invented."
+            )
         return self._resolved(key, folder, task, found, answers, located)
 
-    def _resolved(self, key: str, folder: str, task: str, found: tuple[str, list[str]], answers: object,
-                  image: ReleaseImage) -> ReleaseQuestion | Skip:
+    def _resolved(
+        self, key: str, folder: str, task: str, found: tuple[str, list[str]], answers: object, image: ReleaseImage
+    ) -> ReleaseQuestion | Skip:
         question, texts = found
         labels = [canonical_label(text, task) for text in texts]
         if None in labels:
             bad = [text for text, label in zip(texts, labels) if label is None]
-            return self.skip(key, UNKNOWN_LABEL, f"option(s) {bad} are not {'levels' if task == 'localization' else 'SpineBench labels'}")
+            return self.skip(
+                key,
+                UNKNOWN_LABEL,
+                f"option(s) {bad} are not {'levels' if task == 'localization' else 'SpineBench labels'}",
+            )
         if not 2 <= len(labels) <= len(LETTERS) or len(set(labels)) != len(labels):
             return self.skip(key, BAD_RECORD, f"options {texts} are not 2 to {len(LETTERS)} different labels")
         letters = self._letters(answers, labels, task)
@@ -399,14 +440,22 @@ class ReleaseReader:
         content = json.dumps([task, image.image_id, question, labels, letters], ensure_ascii=False)
         digest = hashlib.sha256(content.encode()).digest()
         if digest in self._seen:
-            return self.skip(key, DUPLICATE_RECORD, "the same image, question, options and answer as an earlier record")
+            return self.skip(
+                key, DUPLICATE_RECORD, "the same image, question, options and answer as an earlier record"
+            )
         self._seen.add(digest)
         answer_labels = [labels[LETTERS.index(letter)] for letter in letters]
         return ReleaseQuestion(
             id=f"{SOURCE}/{key.split('#')[0].removesuffix('.json')}/{PurePosixPath(image.member).name}/{task}-{digest.hex()[:12]}",
-            image=image, folder=folder, task=task, question=question, options=tuple(texts), answer=letters,
+            image=image,
+            folder=folder,
+            task=task,
+            question=question,
+            options=tuple(texts),
+            answer=letters,
             disease=answer_labels[0] if task == "diagnosis" else named_condition(question),
-            levels=canonical_levels(answer_labels) if task == "localization" else ())
+            levels=canonical_levels(answer_labels) if task == "localization" else (),
+        )
 
     @staticmethod
     def _letters(answers: object, labels: list[str], task: str) -> tuple[str, ...] | str:

@@ -45,13 +45,19 @@ class Condition:
 
 CONDITIONS = {
     "Spinal Canal Stenosis": Condition("spinal_canal_stenosis", "Spinal canal stenosis", None, True),
-    "Left Neural Foraminal Narrowing": Condition("left_neural_foraminal_narrowing", "Foraminal stenosis", "left", True),
-    "Right Neural Foraminal Narrowing": Condition("right_neural_foraminal_narrowing", "Foraminal stenosis", "right", True),
+    "Left Neural Foraminal Narrowing": Condition(
+        "left_neural_foraminal_narrowing", "Foraminal stenosis", "left", True
+    ),
+    "Right Neural Foraminal Narrowing": Condition(
+        "right_neural_foraminal_narrowing", "Foraminal stenosis", "right", True
+    ),
     "Left Subarticular Stenosis": Condition("left_subarticular_stenosis", "Subarticular stenosis", "left", False),
     "Right Subarticular Stenosis": Condition("right_subarticular_stenosis", "Subarticular stenosis", "right", False),
 }
 CONDITION_NAMES = {name.lower(): name for name in CONDITIONS}
-LEVEL_BY_KEY = {level.lower().replace("/", "_"): level for level in LEVELS} | {level.lower(): level for level in LEVELS}
+LEVEL_BY_KEY = {level.lower().replace("/", "_"): level for level in LEVELS} | {
+    level.lower(): level for level in LEVELS
+}
 PRESENT, ABSENT = ("Moderate", "Severe"), ("Normal/Mild",)
 
 
@@ -113,7 +119,9 @@ class RsnaReader(SourceReader):
             ids = [as_int(study), as_int(series), as_int(instance)]
             key = f"{COORDINATES}:row {row}"
             if any(i is None or i < 0 for i in ids):
-                skips.append(self.skip(key, BAD_ANNOTATION, f"study/series/instance {values[:3]} are not integers", image=False))
+                skips.append(
+                    self.skip(key, BAD_ANNOTATION, f"study/series/instance {values[:3]} are not integers", image=False)
+                )
                 continue
             known_condition = CONDITION_NAMES.get(clean(condition).lower())
             known_level = LEVEL_BY_KEY.get(clean(level).lower())
@@ -131,7 +139,9 @@ class RsnaReader(SourceReader):
         if item.study not in grades:
             yield self.skip(item.key, MISSING_ROW, f"study {item.study} has no row in {GRADES}")
         elif not view:
-            yield self.skip(item.key, MISSING_ROW, f"series {item.series} of study {item.study} has no row in {SERIES}")
+            yield self.skip(
+                item.key, MISSING_ROW, f"series {item.series} of study {item.study} has no row in {SERIES}"
+            )
         elif not self.tree.exists(member):
             yield self.skip(item.key, MISSING_IMAGE, f"{self.tree.display(member)}: annotated slice not found")
         else:
@@ -167,7 +177,9 @@ class RsnaReader(SourceReader):
             findings=tuple(findings),
         )
 
-    def _localizations(self, item: Slice, study: dict[str, str], view: str) -> Iterator[tuple[Condition, tuple | None]]:
+    def _localizations(
+        self, item: Slice, study: dict[str, str], view: str
+    ) -> Iterator[tuple[Condition, tuple | None]]:
         """(condition, its positive levels in the study, or None if a grade is unknown) for each localizable
         condition that this slice shows: one of the slice's own annotated levels of it is Moderate or Severe. Only
         sagittal slices localize."""

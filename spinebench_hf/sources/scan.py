@@ -94,5 +94,7 @@ def check_complete(report: ScanReport, readers: Iterable[SourceReader], allowed:
         refused.append(reader.name)
     if problems:
         names = " ".join(f"--allow-partial {name}" for name in refused)
-        raise PartialSourceError("\n".join(problems) + "\nThe archive is probably not in the layout the reader "
-                                 f"expects (spinebench scan shows every skip). To build with what is usable: {names}")
+        raise PartialSourceError(
+            "\n".join(problems) + "\nThe archive is probably not in the layout the reader "
+            f"expects (spinebench scan shows every skip). To build with what is usable: {names}"
+        )

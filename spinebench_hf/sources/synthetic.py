@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom import uid
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, RLELossless, generate_uid
 
 from ..labels import LEVELS
@@ -33,8 +33,16 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 # --- drawing --------------------------------------------------------------------------------------------
-def draw_spine(seed: int, key: str, size: tuple[int, int], *, shift: int = -1, bend: float = 0.0,
-               narrow: bool = False, collapse: int = -1) -> np.ndarray:
+def draw_spine(
+    seed: int,
+    key: str,
+    size: tuple[int, int],
+    *,
+    shift: int = -1,
+    bend: float = 0.0,
+    narrow: bool = False,
+    collapse: int = -1,
+) -> np.ndarray:
     """A float image in [0, 1] (height, width): soft tissue band and 6 vertebral bodies along a curve.
 
     `shift` moves one vertebra forward (listhesis), `bend` curves the column (−1 kyphotic … +1 lordotic),
@@ -67,14 +75,27 @@ def encode(image: np.ndarray, fmt: str) -> bytes:
     return out.getvalue()
 
 
-SOP_CLASSES = {"CR": uid.ComputedRadiographyImageStorage, "DX": uid.DigitalXRayImageStorageForPresentation,
-               "MR": uid.MRImageStorage}
+SOP_CLASSES = {
+    "CR": uid.ComputedRadiographyImageStorage,
+    "DX": uid.DigitalXRayImageStorageForPresentation,
+    "MR": uid.MRImageStorage,
+}
 COMPRESSION = {"rle": (RLELossless, {}), "jpeg2000": (JPEG2000Lossless, {"encoding_plugin": "pylibjpeg"})}
 
 
-def dicom_bytes(pixels: np.ndarray, key: str, *, modality: str, photometric: str = "MONOCHROME2",
-                bits_stored: int = 12, window: tuple[float, float] | None = None, compress: str | None = None,
-                uids: dict[str, str] | None = None, stripped: bool = False, **tags) -> bytes:
+def dicom_bytes(
+    pixels: np.ndarray,
+    key: str,
+    *,
+    modality: str,
+    photometric: str = "MONOCHROME2",
+    bits_stored: int = 12,
+    window: tuple[float, float] | None = None,
+    compress: str | None = None,
+    uids: dict[str, str] | None = None,
+    stripped: bool = False,
+    **tags,
+) -> bytes:
     """A single-frame grayscale DICOM file (CR, DX or MR) holding `pixels` (uint16).
 
     UIDs are derived from `key`, or given (`uids`: Study/Series/SOPInstanceUID; VinDr's are 32-hex strings, which
@@ -87,7 +108,10 @@ def dicom_bytes(pixels: np.ndarray, key: str, *, modality: str, photometric: str
 
 
 def _dicom(pixels, key, modality, photometric, bits_stored, window, compress, uids, stripped, tags) -> bytes:
-    uids = uids or {name: generate_uid(entropy_srcs=[key, name]) for name in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")}
+    uids = uids or {
+        name: generate_uid(entropy_srcs=[key, name])
+        for name in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+    }
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = SOP_CLASSES[modality]
     meta.MediaStorageSOPInstanceUID = uids["SOPInstanceUID"]
@@ -189,14 +213,28 @@ def labelme_json(case: CsxaCase, png: bytes, size: tuple[int, int], seed: int = 
     height, width = size
     order = rng_for(seed, "csxa-order", case.stem).permutation(len(case.landmarks))
     shapes = [
-        {"label": case.landmarks[i], "points": [[width * 0.5, height * (0.1 + 0.035 * i)]], "group_id": None,
-         "description": "", "shape_type": "polygon" if i % 3 == 1 else "point", "flags": {}}
+        {
+            "label": case.landmarks[i],
+            "points": [[width * 0.5, height * (0.1 + 0.035 * i)]],
+            "group_id": None,
+            "description": "",
+            "shape_type": "polygon" if i % 3 == 1 else "point",
+            "flags": {},
+        }
         for i in order.tolist()
     ]
-    return json.dumps({
-        "version": "5.2.1", "flags": {}, "shapes": shapes, "imagePath": f"..\\datasets-PNG\\{case.stem}.png",
-        "imageData": base64.b64encode(png).decode(), "imageHeight": height, "imageWidth": width,
-    }, indent=2)
+    return json.dumps(
+        {
+            "version": "5.2.1",
+            "flags": {},
+            "shapes": shapes,
+            "imagePath": f"..\\datasets-PNG\\{case.stem}.png",
+            "imageData": base64.b64encode(png).decode(),
+            "imageHeight": height,
+            "imageWidth": width,
+        },
+        indent=2,
+    )
 
 
 def write_csxa_workbook(path: Path, rows: list[tuple[object, object]]) -> None:
@@ -215,13 +253,21 @@ def write_csxa_workbook(path: Path, rows: list[tuple[object, object]]) -> None:
     book.save(buffer)  # stamps the time of saving in docProps/core.xml and on every zip member: fixed below
     with zipfile.ZipFile(buffer) as saved:
         members = {name: saved.read(name) for name in saved.namelist()}
-    members["docProps/core.xml"] = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z",
-                                          members["docProps/core.xml"])
+    members["docProps/core.xml"] = re.sub(
+        rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z", members["docProps/core.xml"]
+    )
     write_zip(path, members)
 
 
-def write_csxa(root: Path, cases: list[CsxaCase], *, extra_rows: list[tuple[object, object]] = (),
-               zipped: bool = False, seed: int = 0, size: tuple[int, int] = (80, 64)) -> Path:
+def write_csxa(
+    root: Path,
+    cases: list[CsxaCase],
+    *,
+    extra_rows: list[tuple[object, object]] = (),
+    zipped: bool = False,
+    seed: int = 0,
+    size: tuple[int, int] = (80, 64),
+) -> Path:
     """root/datasets.xlsx + datasets-PNG/*.png + datasets-JSON/*.json (or the two download zips)."""
     files: dict[str, bytes] = {}
     for case in cases:
@@ -249,7 +295,9 @@ RSNA_CONDITIONS = [
     "Left Subarticular Stenosis",
     "Right Subarticular Stenosis",
 ]
-RSNA_COLUMNS = [f"{c.lower().replace(' ', '_')}_{lv.lower().replace('/', '_')}" for c in RSNA_CONDITIONS for lv in LEVELS]
+RSNA_COLUMNS = [
+    f"{c.lower().replace(' ', '_')}_{lv.lower().replace('/', '_')}" for c in RSNA_CONDITIONS for lv in LEVELS
+]
 
 
 @dataclass
@@ -270,28 +318,50 @@ class RsnaStudy:
 def write_rsna(root: Path, studies: list[RsnaStudy], *, seed: int = 0, size: tuple[int, int] = (48, 48)) -> Path:
     """train.csv, train_label_coordinates.csv, *_series_descriptions.csv, sample_submission.csv, DICOM trees."""
     grades = [[s.study_id] + [s.grades.get(c, "Normal/Mild") for c in RSNA_COLUMNS] for s in studies]
-    write(root / "train.csv", csv_text(["study_id"] + RSNA_COLUMNS, [[v if v is not None else "" for v in r] for r in grades]))
+    write(
+        root / "train.csv",
+        csv_text(["study_id"] + RSNA_COLUMNS, [[v if v is not None else "" for v in r] for r in grades]),
+    )
     coordinates = [
         [s.study_id, series, instance, condition, level, f"{size[1] * 0.5:.6f}", f"{size[0] * 0.4:.6f}"]
-        for s in studies for series, instance, condition, level in s.coordinates
+        for s in studies
+        for series, instance, condition, level in s.coordinates
     ]
-    write(root / "train_label_coordinates.csv",
-          csv_text(["study_id", "series_id", "instance_number", "condition", "level", "x", "y"], coordinates))
+    write(
+        root / "train_label_coordinates.csv",
+        csv_text(["study_id", "series_id", "instance_number", "condition", "level", "x", "y"], coordinates),
+    )
     series_rows = [[s.study_id, r.series_id, r.description] for s in studies for r in s.series]
-    write(root / "train_series_descriptions.csv", csv_text(["study_id", "series_id", "series_description"], series_rows))
+    write(
+        root / "train_series_descriptions.csv", csv_text(["study_id", "series_id", "series_description"], series_rows)
+    )
     test = RsnaStudy(44036939, [RsnaSeries(3844393089, "Sagittal T2/STIR", (12,))], [])
-    write(root / "test_series_descriptions.csv", csv_text(["study_id", "series_id", "series_description"],
-                                                          [[test.study_id, 3844393089, "Sagittal T2/STIR"]]))
-    write(root / "sample_submission.csv", csv_text(["row_id", "normal_mild", "moderate", "severe"],
-                                                   [[f"{test.study_id}_{c}", 0.333333, 0.333333, 0.333333] for c in RSNA_COLUMNS]))
+    write(
+        root / "test_series_descriptions.csv",
+        csv_text(["study_id", "series_id", "series_description"], [[test.study_id, 3844393089, "Sagittal T2/STIR"]]),
+    )
+    write(
+        root / "sample_submission.csv",
+        csv_text(
+            ["row_id", "normal_mild", "moderate", "severe"],
+            [[f"{test.study_id}_{c}", 0.333333, 0.333333, 0.333333] for c in RSNA_COLUMNS],
+        ),
+    )
     for folder, study in [("train_images", s) for s in studies] + [("test_images", test)]:
         for series in study.series:
             for instance in series.instances:
                 key = f"{study.study_id}/{series.series_id}/{instance}"
                 pixels = to_uint(draw_spine(seed, key, size, narrow=bool(instance % 2)), 12)
-                data = dicom_bytes(pixels, key, modality="MR", window=(2048, 4096), InstanceNumber=instance,
-                                   SeriesDescription=series.description, compress="rle" if instance % 3 == 0 else None,
-                                   **rsna_geometry(series.description, instance))
+                data = dicom_bytes(
+                    pixels,
+                    key,
+                    modality="MR",
+                    window=(2048, 4096),
+                    InstanceNumber=instance,
+                    SeriesDescription=series.description,
+                    compress="rle" if instance % 3 == 0 else None,
+                    **rsna_geometry(series.description, instance),
+                )
                 write(root / folder / str(study.study_id) / str(series.series_id) / f"{instance}.dcm", data)
     return root
 
@@ -301,8 +371,12 @@ def rsna_geometry(description: str, instance: int) -> dict:
     sagittal = description.lower().startswith("sagittal")
     position = [-40.0 + 4.0 * instance, -120.5, 60.25] if sagittal else [-120.5, -80.0, 40.0 - 4.0 * instance]
     orientation = [0, 1, 0, 0, 0, -1] if sagittal else [1, 0, 0, 0, 1, 0]
-    return {"ImagePositionPatient": position, "ImageOrientationPatient": orientation,
-            "PixelSpacing": [0.625, 0.625], "SliceThickness": 4.0 if sagittal else 3.5}
+    return {
+        "ImagePositionPatient": position,
+        "ImageOrientationPatient": orientation,
+        "PixelSpacing": [0.625, 0.625],
+        "SliceThickness": 4.0 if sagittal else 3.5,
+    }
 
 
 # --- VinDr-SpineXR --------------------------------------------------------------------------------------
@@ -323,19 +397,33 @@ def write_vindr(root: Path, images: list[VindrImage], *, seed: int = 0, size: tu
     for split in ("train", "test"):
         rows = []
         for image in (i for i in images if i.split == split):
-            uids = {"StudyInstanceUID": image.study_id or vindr_hex(image.image_id, "study"),
-                    "SeriesInstanceUID": vindr_hex(image.image_id, "series"), "SOPInstanceUID": image.image_id}
+            uids = {
+                "StudyInstanceUID": image.study_id or vindr_hex(image.image_id, "study"),
+                "SeriesInstanceUID": vindr_hex(image.image_id, "series"),
+                "SOPInstanceUID": image.image_id,
+            }
             for n, lesion in enumerate(image.lesions):
                 box = ["", "", "", ""] if lesion == "No finding" else [10.5 + n, 12.0, 40.25, 52.0]
                 row = [uids["StudyInstanceUID"], uids["SeriesInstanceUID"], image.image_id, "rad1", lesion, *box]
-                rows += [row, row] if lesion != "No finding" and image.image_id[-1] in "02468" else [row]  # real duplicates
+                rows += (
+                    [row, row] if lesion != "No finding" and image.image_id[-1] in "02468" else [row]
+                )  # real duplicates
             if image.write_file:
-                pixels = to_uint(draw_spine(seed, image.image_id, size, narrow="Disc space narrowing" in image.lesions), 12)
+                pixels = to_uint(
+                    draw_spine(seed, image.image_id, size, narrow="Disc space narrowing" in image.lesions), 12
+                )
                 if image.photometric == "MONOCHROME1":
                     pixels = 4095 - pixels
-                data = dicom_bytes(pixels, image.image_id, modality="DX" if image.image_id[0] in "89abcdef" else "CR",
-                                   photometric=image.photometric, window=(2048, 4096), compress="jpeg2000", uids=uids,
-                                   stripped=True)
+                data = dicom_bytes(
+                    pixels,
+                    image.image_id,
+                    modality="DX" if image.image_id[0] in "89abcdef" else "CR",
+                    photometric=image.photometric,
+                    window=(2048, 4096),
+                    compress="jpeg2000",
+                    uids=uids,
+                    stripped=True,
+                )
                 write(root / f"{split}_images" / f"{image.image_id}.dicom", data)
         write(root / "annotations" / f"{split}.csv", csv_text(header, rows))
     return root
@@ -347,7 +435,9 @@ def vindr_hex(image_id: str, kind: str) -> str:
 
 
 # --- the authors' release (Silversorrow/SpineBench) ------------------------------------------------------
-def write_release(root: Path, files: dict[str, list[dict]], *, seed: int = 0, size: tuple[int, int] = (64, 48)) -> Path:
+def write_release(
+    root: Path, files: dict[str, list[dict]], *, seed: int = 0, size: tuple[int, int] = (64, 48)
+) -> Path:
     """`root/<folder>/<name>.json` (each a list of the given records) with a JPEG for every `image`/`image_path`
     they name, beside the JSON file, as the release is laid out (paper-facts §8)."""
     for name, records in files.items():
@@ -385,12 +475,24 @@ def write_large_release(root: Path, records: int) -> Path:
         if number < images:  # every image a diagnosis question, quoted options in the text
             answer = LARGE_DISEASES[image % 5]
             text = "\n".join(f'{letter}: "{name}",' for letter, name in zip("ABCDE", LARGE_DISEASES))
-            files[folder].append({"image": path, "task": "spine_disease_classification", "answers": answer,
-                                  "question": f"What spinal disease does this patient have?\nOptions:\n{text}"})
+            files[folder].append(
+                {
+                    "image": path,
+                    "task": "spine_disease_classification",
+                    "answers": answer,
+                    "question": f"What spinal disease does this patient have?\nOptions:\n{text}",
+                }
+            )
         else:  # then localization questions, lettered fields with unsorted levels
-            files[folder].append({"image": path, "task": "spine_lesion_localization", "answers": [LARGE_LEVELS[image % 5]],
-                                  "question": "Where is the spinal canal stenosis?",
-                                  **{f"option {letter}": level for letter, level in zip("ABCDE", LARGE_LEVELS)}})
+            files[folder].append(
+                {
+                    "image": path,
+                    "task": "spine_lesion_localization",
+                    "answers": [LARGE_LEVELS[image % 5]],
+                    "question": "Where is the spinal canal stenosis?",
+                    **{f"option {letter}": level for letter, level in zip("ABCDE", LARGE_LEVELS)},
+                }
+            )
     for folder, name in (("evaluation", "test.json"), ("all", "train.json")):
         (root / folder / name).write_text(json.dumps(files[folder]))
     return root
@@ -424,43 +526,69 @@ def write_tar(path: Path, members: dict[str, bytes]) -> Path:
 
 def pack(folder: Path, archive: Path, *, wrapper: str = "") -> Path:
     """Pack a folder as .zip / .tar / .tar.gz (by suffix), optionally under wrapper folder(s) like 'a/' or 'a/a/'."""
-    members = {wrapper + p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    members = {
+        wrapper + p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
     return write_zip(archive, members) if archive.name.endswith(".zip") else write_tar(archive, members)
 
 
 # --- a ready-made sample of all four sources (spinebench samples / demo) ----------------------------------
-VINDR_SAMPLE_LESIONS = [("Osteophytes",), ("Disc space narrowing",), ("Foraminal stenosis",), ("Vertebral collapse",),
-                        ("Spondylolysthesis",), ("No finding",), ("Osteophytes", "Disc space narrowing"),
-                        ("Surgical implant",)]
+VINDR_SAMPLE_LESIONS = [
+    ("Osteophytes",),
+    ("Disc space narrowing",),
+    ("Foraminal stenosis",),
+    ("Vertebral collapse",),
+    ("Spondylolysthesis",),
+    ("No finding",),
+    ("Osteophytes", "Disc space narrowing"),
+    ("Surgical implant",),
+]
 
 
 def sample_cases(seed: int, per_source: int) -> dict[str, list]:
     """Deterministic, label-varied cases for each source; `per_source` ≈ images per source."""
     rng = rng_for(seed, "sample-cases")
-    buu = [BuuCase(p, "FM"[p % 2], 30 + p % 50,
-                   la_codes=tuple(int(i == 2 * (p % 5) and p % 3 == 0) for i in range(11)),
-                   ap_codes=tuple(int(i == 2 * (p % 5) and p % 3 == 0) for i in range(10)))
-           for p in range(1, per_source // 2 + 2)]
+    buu = [
+        BuuCase(
+            p,
+            "FM"[p % 2],
+            30 + p % 50,
+            la_codes=tuple(int(i == 2 * (p % 5) and p % 3 == 0) for i in range(11)),
+            ap_codes=tuple(int(i == 2 * (p % 5) and p % 3 == 0) for i in range(10)),
+        )
+        for p in range(1, per_source // 2 + 2)
+    ]
     csxa = [CsxaCase(n, 1 + n % 5, tail=f"{int(rng.integers(0, 1000)):03d}") for n in range(1, per_source + 1)]
     rsna = []
     for s in range(per_source // 6 + 1):
         study = 1000000 + 7919 * s
-        grades = {f"spinal_canal_stenosis_{lv}": ("Moderate" if (s + i) % 3 == 0 else "Normal/Mild")
-                  for i, lv in enumerate(["l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1"])}
+        grades = {
+            f"spinal_canal_stenosis_{lv}": ("Moderate" if (s + i) % 3 == 0 else "Normal/Mild")
+            for i, lv in enumerate(["l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1"])
+        }
         grades["left_neural_foraminal_narrowing_l4_l5"] = "Severe" if s % 2 else "Normal/Mild"
         grades["left_neural_foraminal_narrowing_l3_l4"] = "Moderate" if s % 3 == 0 else "Normal/Mild"
         grades["right_subarticular_stenosis_l4_l5"] = "Moderate" if s % 2 == 0 else "Normal/Mild"
-        series = [RsnaSeries(10 * study + 1, "Sagittal T1", (3, 5, 8)), RsnaSeries(10 * study + 2, "Sagittal T2/STIR", (4, 9)),
-                  RsnaSeries(10 * study + 3, "Axial T2", (2, 11))]
+        series = [
+            RsnaSeries(10 * study + 1, "Sagittal T1", (3, 5, 8)),
+            RsnaSeries(10 * study + 2, "Sagittal T2/STIR", (4, 9)),
+            RsnaSeries(10 * study + 3, "Axial T2", (2, 11)),
+        ]
         coordinates = [(10 * study + 2, 9, "Spinal Canal Stenosis", lv) for lv in LEVELS] + [
             (10 * study + 1, 5, "Left Neural Foraminal Narrowing", "L4/L5"),
             (10 * study + 1, 3, "Left Neural Foraminal Narrowing", "L3/L4"),  # one condition over two slices, as real
             (10 * study + 1, 8, "Left Neural Foraminal Narrowing", "L1/L2"),
-            (10 * study + 3, 11, "Right Subarticular Stenosis", "L4/L5")]
+            (10 * study + 3, 11, "Right Subarticular Stenosis", "L4/L5"),
+        ]
         rsna.append(RsnaStudy(study, series, coordinates, grades))
-    vindr = [VindrImage(f"{int(rng.integers(0, 2**63)):016x}{i:016x}", "train" if i % 4 else "test",
-                        VINDR_SAMPLE_LESIONS[i % len(VINDR_SAMPLE_LESIONS)],
-                        ) for i in range(per_source)]
+    vindr = [
+        VindrImage(
+            f"{int(rng.integers(0, 2**63)):016x}{i:016x}",
+            "train" if i % 4 else "test",
+            VINDR_SAMPLE_LESIONS[i % len(VINDR_SAMPLE_LESIONS)],
+        )
+        for i in range(per_source)
+    ]
     return {"buu": buu, "csxa": csxa, "rsna": rsna, "vindr": vindr}
 
 
@@ -472,8 +600,9 @@ SAMPLE_ARCHIVES = {  # source -> (archive name, wrapper folder), as the real dow
 }
 
 
-def write_samples(output: Path, *, seed: int = 0, per_source: int = 24,
-                  size: tuple[int, int] | None = None) -> dict[str, Path]:
+def write_samples(
+    output: Path, *, seed: int = 0, per_source: int = 24, size: tuple[int, int] | None = None
+) -> dict[str, Path]:
     """Write one sample of each source as the user downloads it; returns source -> path to give the reader.
     `size` (rows, columns) replaces every source's small default image size."""
     output = Path(output)

@@ -61,22 +61,33 @@ class VindrReader(SourceReader):
             yield self._image(split, image_id, study, lesions, f"{folder}{image_id}.dicom")
         for member in self.files_under(f"{split}_images/"):
             if PurePosixPath(member).stem not in images and member.lower().endswith(".dicom"):
-                yield self.skip(f"{split}/{PurePosixPath(member).stem}", ORPHAN_IMAGE,
-                                f"{self.tree.display(member)}: image without rows in annotations/{split}.csv")
+                yield self.skip(
+                    f"{split}/{PurePosixPath(member).stem}",
+                    ORPHAN_IMAGE,
+                    f"{self.tree.display(member)}: image without rows in annotations/{split}.csv",
+                )
 
     def _image(self, split: str, image_id: str, study: str, lesions: set[str], member: str) -> Record | Skip:
         key = f"{split}/{image_id}"
         unknown = sorted(lesion for lesion in lesions if lesion not in LESIONS and lesion not in DROPPED)
         if unknown:
-            return self.skip(key, UNKNOWN_LABEL, f"unknown lesion_type {unknown} in annotations/{split}.csv; expected one of {KNOWN}")
+            return self.skip(
+                key,
+                UNKNOWN_LABEL,
+                f"unknown lesion_type {unknown} in annotations/{split}.csv; expected one of {KNOWN}",
+            )
         dropped = sorted(lesions.intersection(DROPPED))
         if dropped:
-            return self.skip(key, DROPPED_LABEL, f"carries {dropped}: images with these labels are dropped, as in the paper")
+            return self.skip(
+                key, DROPPED_LABEL, f"carries {dropped}: images with these labels are dropped, as in the paper"
+            )
         diseases = canonical_diseases(LESIONS[lesion] for lesion in lesions)
         if HEALTHY in diseases and len(diseases) > 1:
             return self.skip(key, AMBIGUOUS_LABEL, f"both 'No finding' and lesions {sorted(lesions - {NO_FINDING})}")
         if not self.tree.exists(member):
-            return self.skip(key, MISSING_IMAGE, f"{self.tree.display(member)}: image named in annotations/{split}.csv not found")
+            return self.skip(
+                key, MISSING_IMAGE, f"{self.tree.display(member)}: image named in annotations/{split}.csv not found"
+            )
         return self.record(
             key,
             self.ref(member, "dicom"),

@@ -32,18 +32,24 @@ class SpineBench(evaluate.Metric):
             description=__doc__,
             citation=_CITATION,
             inputs_description="predictions: raw replies; references: {'answer': gold letters, 'options': option texts}",
-            features=datasets.Features({
-                "predictions": datasets.Value("string"),
-                "references": {"answer": datasets.Sequence(datasets.Value("string")),
-                               "options": datasets.Sequence(datasets.Value("string"))},
-            }),
+            features=datasets.Features(
+                {
+                    "predictions": datasets.Value("string"),
+                    "references": {
+                        "answer": datasets.Sequence(datasets.Value("string")),
+                        "options": datasets.Sequence(datasets.Value("string")),
+                    },
+                }
+            ),
         )
 
     def _compute(self, predictions, references, task: str = "diagnosis"):
         if task not in TASKS:
             raise ValueError(f"task {task!r}: expected one of {TASKS}")
-        scores = [score_reply(reply, task, ref["options"], ref["answer"]).rule_scores(task)
-                  for reply, ref in zip(predictions, references)]
+        scores = [
+            score_reply(reply, task, ref["options"], ref["answer"]).rule_scores(task)
+            for reply, ref in zip(predictions, references)
+        ]
         if not scores:
             return {}
         return {name: sum(s[name] for s in scores) / len(scores) for name in scores[0]}
