@@ -1,4 +1,4 @@
-"""SpineBench entry point beside the project (datasets ≥ 4 runs no loading scripts: see SPEC §1).
+"""SpineBench entry point beside the project (datasets ≥ 4 runs no loading scripts: see docs/design.md).
 
 Importing it exposes the builder class; running it builds the dataset folder, exactly like `spinebench build`:
 

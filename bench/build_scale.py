@@ -87,15 +87,20 @@ def time_stages(module) -> dict[str, float]:
     """Wrap the build's stage functions (looked up by name in the pipeline) so that each records its seconds."""
     stage_s: dict[str, float] = {}
     for label, name in STAGES.items():
-
-        def timed(*args, _stage=getattr(module, name), _name=label, **kwargs):
-            start = time.perf_counter()
-            result = _stage(*args, **kwargs)
-            stage_s[_name] = time.perf_counter() - start
-            return result
-
-        setattr(module, name, timed)
+        setattr(module, name, timed_stage(getattr(module, name), label, stage_s))
     return stage_s
+
+
+def timed_stage(stage, label: str, stage_s: dict[str, float]):
+    """`stage`, recording its seconds in `stage_s[label]` at each call."""
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        result = stage(*args, **kwargs)
+        stage_s[label] = time.perf_counter() - start
+        return result
+
+    return timed
 
 
 def run_child(samples: Path, output: Path, cache: Path, num_proc: int) -> dict:

@@ -112,7 +112,7 @@ def main() -> None:
     cached_s = seconds(
         lambda: list(embed(encoders[1], cached, ((str(i), d) for i, d in enumerate(pngs)), args.batch_size))
     )
-    host_s = {t: min(seconds(lambda: encoders[t]._prepared(pngs)) for _ in range(3)) for t in (1, 2)}
+    host_s = {t: min(seconds(lambda t=t: encoders[t]._prepared(pngs)) for _ in range(3)) for t in (1, 2)}
     n = len(pngs)
     ratio = times["floor"] / times["ours"]
     rows = [

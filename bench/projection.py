@@ -1,7 +1,7 @@
 """(f) The projected time of a full build, on 2 cores and with one GPU, from the measured per-image costs.
 
 Reads bench/results/{standardize,embedding,mining,build_scale}.json (run those first) and multiplies each stage's
-measured cost per image by the image counts of the real sources (spec/sources.md; RSNA as an upper bound).
+measured cost per image by the image counts of the real sources (docs/sources.md; RSNA as an upper bound).
 
     python bench/projection.py [--gpu-forward-ms 1.0] [--gpu-box-cores 16]
 """
@@ -18,18 +18,19 @@ from common import RESULTS_JSON, record, table  # noqa: E402
 
 # source -> (images, the standardize.py case with the same format and size, where the count comes from)
 SOURCES = {
-    "BUU-LSPINE": (7_200, "JPEG 2500×3000 grey (BUU-like)", "3,600 patients × AP + LA (sources.md §1.1)"),
-    "CSXA": (4_963, "PNG 1800×2200 grey (CSXA-like)", "4,963 PNGs (sources.md §2.1)"),
+    "BUU-LSPINE": (7_200, "JPEG 2500×3000 grey (BUU-like)", "3,600 patients × AP + LA (docs/sources.md §1.1)"),
+    "CSXA": (4_963, "PNG 1800×2200 grey (CSXA-like)", "4,963 PNGs (docs/sources.md §2.1)"),
     "VinDr-SpineXR": (
         10_466,
         "JPEG 2000 Lossless",
-        "10,466 DICOMs (PhysioNet page; sources.md §4.1), JPEG 2000 Lossless as the real files (sources.md §6)",
+        "10,466 DICOMs (PhysioNet page; docs/sources.md §4.1), "
+        "JPEG 2000 Lossless as the real files (docs/sources.md §6)",
     ),
     "RSNA 2024": (
         48_688,
         "MR 512×512, 12-bit stored, MONOCHROME2",
         "at most one image per row of "
-        "train_label_coordinates.csv (paper-facts §1); several rows share a slice, so fewer; transfer "
+        "train_label_coordinates.csv (docs/paper.md §1); several rows share a slice, so fewer; transfer "
         "syntax undocumented, costed as uncompressed",
     ),
 }
@@ -100,7 +101,8 @@ def main() -> None:
         + f"\n\nTotal {images:,} images. Per image, measured: standardization {serial_s / images * 1e3:.0f} ms "
         + f"(mean over the sources, one process; two processes run at {efficiency:.0%} efficiency each), "
         + f"{embedding['model']} on the CPU {cpu_embed_s * 1e3:.0f} ms, its host side (PNG decode + "
-        + f"preprocess) {host_s * 1e3:.1f} ms in one thread, {host_2_s * 1e3:.1f} ms in two, reading the archives and writing the parquet {rest_s * 1e3:.1f} ms; "
+        + f"preprocess) {host_s * 1e3:.1f} ms in one thread, {host_2_s * 1e3:.1f} ms in two, reading the archives "
+        + f"and writing the parquet {rest_s * 1e3:.1f} ms; "
         + f"`make_items` {mining_s:.1f} s in all. Not measurable here (no GPU lent): the image tower's forward "
         + f"on a GPU, taken as {args.gpu_forward_ms:g} ms per image (ViT-B/16 at 224 px is about 35 GFLOP "
         + "per image in fp32), so with a GPU the host-side preprocessing bounds the embedding.\n\n"

@@ -98,8 +98,9 @@ def main() -> None:
         + table(["records used", "skipped", "wall (s)", "records/s", "peak RSS reading (MiB)", "peak RSS (MiB)"], rows)
         + f"\n\nGoal memory flat: {verdict(growth <= GROWTH_GOAL)}: peak grows {growth:+.1%} from "
         + f"{first['records']:,} to {last['records']:,} records ({slope:+.2f} MiB per 1,000 records). Writing the "
-        + f"parquet adds {first['rss_mib'] - first['read_rss_mib']:.0f} and {last['rss_mib'] - last['read_rss_mib']:.0f}"
-        + " MiB over reading: flat, since its row groups are sized by image bytes (groups of 16 rows, as for "
+        + f"parquet adds {first['rss_mib'] - first['read_rss_mib']:.0f} and "
+        + f"{last['rss_mib'] - last['read_rss_mib']:.0f} MiB over reading: flat, since its row groups are sized by "
+        + "image bytes (groups of 16 rows, as for "
         + "1024-px PNGs, made the writer's per-group metadata grow by 148 MiB at 64k records). What grows is the "
         + "reading's bookkeeping, about 0.45 KiB per record: the folder's file listing (for the link checks), "
         + "each image's content digest and id (one id per picture; the train split), and each record's digest "

@@ -139,7 +139,9 @@ def per_image(folder: Path, repeats: int) -> list[dict]:
         floor = floor_dicom if kind == "dicom" else floor_raster
         if not np.array_equal(pixels(ours(ref)), pixels(floor(path))):
             raise SystemExit(f"{name}: ours and the floor give different pixels; the comparison would be unfair")
-        times = side_by_side({"ours": lambda: ours(ref), "floor": lambda: floor(path)}, repeats)
+        times = side_by_side(
+            {"ours": lambda ref=ref: ours(ref), "floor": lambda floor=floor, path=path: floor(path)}, repeats
+        )
         rows.append(
             {
                 "case": name,
@@ -197,11 +199,14 @@ def stage(folder: Path, count: int) -> list[dict]:
     results = []
     for num_proc in (1, 2):
 
-        def run() -> None:
+        def run(num_proc: int = num_proc) -> None:
             with tempfile.TemporaryDirectory() as cache:  # a cold cache each time
                 standardize_records(records, Path(cache) / "images", DEFAULT_MAX_SIDE, num_proc)
 
-        times = side_by_side({"ours": run, "floor": lambda: floor_stage(paths, num_proc)}, repeats=2, warmup=0)
+        def floor_run(num_proc: int = num_proc) -> None:
+            floor_stage(paths, num_proc)
+
+        times = side_by_side({"ours": run, "floor": floor_run}, repeats=2, warmup=0)
         results.append(
             {
                 "num_proc": num_proc,
@@ -251,7 +256,8 @@ def main() -> None:
         )
         + f"\n\nGoal ours / floor <= {JPEG2000_GOAL} with correlation >= {JPEG2000_CORRELATION}: "
         + f"{verdict(reduced_met)}.\n\n"
-        + f"The whole stage (`standardize_records`: process start, cache writes included) over {args.images} X-rays 2000×2500:\n\n"
+        + "The whole stage (`standardize_records`: process start, cache writes included) over "
+        + f"{args.images} X-rays 2000×2500:\n\n"
         + table(
             ["--num-proc", "ours (s)", "ours per image (ms)", "floor, same processes (s)", "ours / floor"],
             [[s["num_proc"], s["ours_s"], s["per_image_s"] * 1e3, s["floor_s"], s["ratio"]] for s in stages],

@@ -1,8 +1,8 @@
 """SpineBench for the Hugging Face stack: build the benchmark from the source archives, evaluate VLMs on it.
 
-The stages are subpackages (`sources`, `embedding`, `build`, `evaluation`, `report`) over a small core; the names
-below are the stable Python API. Those that need pydicom, the readers or torch are imported when first used, so
-that importing the package (as lighteval's task file does) loads none of them.
+The stages are subpackages (`sources`, `embedding`, `construction`, `evaluation`, `report`) over a small core; the
+names below are the stable Python API. Those that need pydicom, the readers or torch are imported when first used,
+so that importing the package (as lighteval's task file does) loads none of them.
 """
 
 from importlib import import_module

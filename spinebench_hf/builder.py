@@ -1,4 +1,6 @@
-"""`spinebench_hf.builder.SpineBench`, the name SPEC §1 gives the `datasets` builder; it lives in the build stage."""
+"""`spinebench_hf.builder.SpineBench`, the name docs/design.md gives the `datasets` builder; it lives in the build
+stage (`construction`).
+"""
 
 from .construction.dataset_builder import SpineBench
 

@@ -19,6 +19,7 @@ def count(text: str) -> int:
 
 
 def seed_value(text: str) -> int:
+    """A whole number >= 0 (the --seed value)."""
     return _whole(text, 0)
 
 
@@ -36,6 +37,7 @@ class Once(argparse.Action):
     """An option that may be given once: `--buu A --buu B` is an error, not B silently."""
 
     def __call__(self, parser, namespace, values, option_string=None):
+        """Store the value, or stop with a usage error if this option was already given."""
         given = namespace.__dict__.setdefault("_given_once", set())
         if self.dest in given:
             parser.error(f"{option_string} given twice ({getattr(namespace, self.dest)} and {values}); give it once")
@@ -63,16 +65,19 @@ def source_options() -> argparse.ArgumentParser:
 
 
 def add_seed(parser: argparse.ArgumentParser) -> None:
+    """Declare --seed, from which every random choice derives."""
     parser.add_argument(
         "--seed", type=seed_value, default=DEFAULT_SEED, help=f"every random choice derives from it ({DEFAULT_SEED})"
     )
 
 
 def add_output(parser: argparse.ArgumentParser, default: str, what: str) -> None:
+    """Declare --output DIR (given once), described by `what`, defaulting to `default`."""
     parser.add_argument("--output", default=default, metavar="DIR", action=Once, help=f"{what} (default ./{default})")
 
 
 def add_max_side(parser: argparse.ArgumentParser) -> None:
+    """Declare --max-side, the longest side of a standardized image."""
     parser.add_argument(
         "--max-side",
         type=count,
@@ -82,6 +87,7 @@ def add_max_side(parser: argparse.ArgumentParser) -> None:
 
 
 def add_num_proc(parser: argparse.ArgumentParser) -> None:
+    """Declare --num-proc, the processes standardizing images (and, in a build, threads preprocessing them)."""
     parser.add_argument(
         "--num-proc",
         type=count,
@@ -91,10 +97,12 @@ def add_num_proc(parser: argparse.ArgumentParser) -> None:
 
 
 def add_per_source(parser: argparse.ArgumentParser) -> None:
+    """Declare --per-source, the synthetic images written per source."""
     parser.add_argument("--per-source", type=count, default=24, help="synthetic images per source (24)")
 
 
 def add_lighteval_outputs(parser: argparse.ArgumentParser) -> None:
+    """Declare the positional lighteval outputs: folders, results_*.json or details parquet files."""
     parser.add_argument(
         "paths",
         nargs="+",
@@ -104,6 +112,7 @@ def add_lighteval_outputs(parser: argparse.ArgumentParser) -> None:
 
 
 def given_sources(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
+    """The source paths given, by source name; a usage error if none is."""
     from .sources.catalog import CATALOG
 
     paths = {name: getattr(args, name) for name in CATALOG if getattr(args, name, None)}
@@ -114,6 +123,7 @@ def given_sources(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 # --- commands -----------------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`scan`: print each source's images used, by disease, and skipped, by kind; --report writes every skip."""
     from .settings import cache_dir
     from .sources.scan import scan
 
@@ -141,6 +151,7 @@ def cmd_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`build`: write the dataset folder; print each split's rows, the skip and warning counts and the fingerprint."""
     from .construction.pipeline import BuildOptions, build
 
     options = BuildOptions(
@@ -172,6 +183,7 @@ def cmd_build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_import_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`import-release`: write the authors' release as a dataset folder; print its splits, skips and fingerprints."""
     from .construction.release_import import REPORT, import_release
 
     report = import_release(args.path, args.output)
@@ -192,6 +204,7 @@ def cmd_import_release(args: argparse.Namespace, parser: argparse.ArgumentParser
 
 
 def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`sweep`: run SWEEP.yaml's models on its tasks, write the report; print the tables; 1 if a run is incomplete."""
     from .evaluation.sweep import SUMMARY_COLUMNS, run_sweep, summary
     from .evaluation.sweep_config import load_sweep
 
@@ -224,6 +237,7 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_push(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`push`: upload a dataset folder to the Hugging Face Hub and print the commit URL or id."""
     from .construction.push import push
 
     print(push(args.folder, args.repo_id, public=args.public, allow_restricted_sources=args.allow_restricted_sources))
@@ -252,10 +266,12 @@ def run_lighteval(lighteval_args: list[str]) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`eval`: run lighteval's CLI with this project's fixes applied; its exit status."""
     return run_lighteval(args.lighteval_args)
 
 
 def cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`demo`: build and evaluate the baselines on synthetic archives; print the table and the report's path."""
     from .demo import BANNER, run_demo
 
     print(BANNER)
@@ -266,6 +282,7 @@ def cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_model_file(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`model-file`: print the path of one of this package's lighteval model files."""
     from .evaluation.lighteval_models import model_file
 
     print(model_file(args.name))
@@ -273,6 +290,7 @@ def cmd_model_file(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 
 
 def cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`report`: write the report from lighteval outputs; print the paper table and the report's paths."""
     from .report.details import case_images, scored_questions
     from .report.tables import paper_table, write_report
 
@@ -285,17 +303,19 @@ def cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 
 def cmd_rating_sheet(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`rating-sheet`: write a sheet of sampled replies to rate, its page and its key; print their paths."""
     from .report.details import case_images, read_details
     from .report.rating import rating_rows, sample_replies, write_sheet
 
     sample = sample_replies(rating_rows(read_details(args.paths)), args.per_task, args.seed)
     found = case_images(args.paths, set(sample.id))
-    files = write_sheet(sample.assign(image=[found.get(item) for item in sample.id]), args.output)
+    files = write_sheet(sample.assign(image=sample.id.map(lambda item: found.get(item))), args.output)
     print(f"rate {files['html']} in {files['sheet']} (a copy per rater); keep {files['key']} for the summary")
     return 0
 
 
 def cmd_rating_summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`rating-summary`: print the mean ratings and the inter-rater agreement of filled sheets."""
     from .report.rating import read_sheets, summarize
     from .report.tables import frame_markdown
 
@@ -306,6 +326,7 @@ def cmd_rating_summary(args: argparse.Namespace, parser: argparse.ArgumentParser
 
 
 def cmd_compare_encoders(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`compare-encoders`: write the similarities and separations; print the summary and similarity.csv's path."""
     from .report.encoders import compare_encoders
     from .report.tables import frame_markdown
 
@@ -316,6 +337,7 @@ def cmd_compare_encoders(args: argparse.Namespace, parser: argparse.ArgumentPars
 
 
 def cmd_lmms_eval_tasks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`lmms-eval-tasks`: write the lmms-eval tasks for SPINEBENCH_DATA and print their folder."""
     from .dataset_files import dataset_fingerprint
     from .evaluation.lmms_eval_task import write_task_folder
     from .settings import cache_dir, data_path
@@ -327,6 +349,7 @@ def cmd_lmms_eval_tasks(args: argparse.Namespace, parser: argparse.ArgumentParse
 
 
 def cmd_metric_path(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`metric-path`: print the folder of the Hugging Face `evaluate` metric."""
     from .evaluation.evaluate_metric import metric_path
 
     print(metric_path())
@@ -334,6 +357,7 @@ def cmd_metric_path(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 
 def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`samples`: write synthetic sample archives; print the `spinebench scan` command that reads them."""
     from .sources.synthetic import write_samples
 
     paths = write_samples(Path(args.output), seed=args.seed, per_source=args.per_source)
@@ -343,6 +367,7 @@ def cmd_samples(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `spinebench` argument parser, with every subcommand and its options."""
     parser = argparse.ArgumentParser(
         prog="spinebench",
         description="SpineBench (arXiv 2510.12267) from your own archives",
@@ -505,6 +530,7 @@ def os_error(exc: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run `spinebench` with `argv` (default sys.argv[1:]); errors print as one line (exit 2), Ctrl-C exits 130."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         if argv[:1] == ["eval"]:  # everything after it is lighteval's, --help included

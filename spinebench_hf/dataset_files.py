@@ -31,6 +31,7 @@ def circular_folder(data: str | Path) -> Path:
 
 
 def shard_files(data: str | Path, config: str, split: str) -> list[Path]:
+    """The parquet shards of a config's split, in order; SpineBenchError when there are none."""
     files = sorted((Path(data) / config).glob(f"{split}-*.parquet"))
     if not files:
         raise SpineBenchError(
@@ -42,8 +43,23 @@ def shard_files(data: str | Path, config: str, split: str) -> list[Path]:
 def read_rows(
     data: str | Path, config: str, split: str, columns: list[str] | None = None, ids: Iterable[str] | None = None
 ) -> Iterator[dict]:
-    """The rows of a config's split, one at a time (only those whose id is in `ids`, when given); `image` is the
-    stored file's {"bytes", "path"}."""
+    """The rows of a config's split, one at a time (only those whose id is in `ids`, when given).
+
+    Args:
+        data: the dataset folder (a build, an imported release or its circular copy).
+        config: "diagnosis" or "localization".
+        split: "full", "sub" or "train".
+        columns: the columns to read (default: all); `id` must be among them when `ids` is given.
+        ids: the question ids wanted; every row when None.
+
+    Returns:
+        An iterator of rows as dicts of column values, read lazily shard by shard; `image` is the stored file's
+        {"bytes", "path"}, and ClassLabel columns are their indices.
+
+    Raises:
+        SpineBenchError: the folder has no shard of that config and split, or a shard is not a readable parquet file
+            (raised while iterating, since the rows are read lazily).
+    """
     import pyarrow.parquet as pq
 
     wanted = set(ids) if ids is not None else None

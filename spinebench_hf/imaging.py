@@ -96,7 +96,22 @@ class StandardImage:
 def load_dicom(
     data: Source, *, max_side: int = DEFAULT_MAX_SIDE, name: str | None = None, max_pixels: int = MAX_PIXELS
 ) -> StandardImage:
-    """Standardize a single-frame DICOM (path, bytes or binary file); raises ImageError on any failure."""
+    """Standardize a single-frame DICOM (path, bytes or binary file); raises ImageError on any failure.
+
+    Args:
+        data: a file path, the file's bytes, or a binary file object (read to its end).
+        max_side: the longest side of the result, in pixels (at least 1); smaller images are never enlarged.
+        name: the name error messages give the image (default: the path, the stream's name, or "<bytes>").
+        max_pixels: the most pixels (Rows x Columns) a file may declare before it is refused undecoded.
+
+    Returns:
+        The RGB 8-bit image and the non-fatal notes met while making it (VOI LUT fallbacks, BitsStored fixes, pydicom's
+        warnings as `DECODER_NOTE` lines).
+
+    Raises:
+        ImageError: the input cannot be read, is not a DICOM, declares more than one frame, too many pixels or an
+            unsupported photometric interpretation, or its pixel data cannot be decoded; also when max_side < 1.
+    """
     raw, name = _read(data, name, max_side)
     notes: list[str] = []
     with _decoder_messages(notes):
@@ -120,7 +135,21 @@ def load_dicom(
 def load_raster(
     data: Source, *, max_side: int = DEFAULT_MAX_SIDE, name: str | None = None, max_pixels: int = MAX_PIXELS
 ) -> StandardImage:
-    """Standardize a JPEG or PNG (path, bytes or binary file); raises ImageError on any failure."""
+    """Standardize a JPEG or PNG (path, bytes or binary file); raises ImageError on any failure.
+
+    Args:
+        data: a file path, the file's bytes, or a binary file object (read to its end).
+        max_side: the longest side of the result, in pixels (at least 1); smaller images are never enlarged.
+        name: the name error messages give the image (default: the path, the stream's name, or "<bytes>").
+        max_pixels: the most pixels (Rows x Columns) a file may declare before it is refused undecoded.
+
+    Returns:
+        The RGB 8-bit image and the non-fatal notes met while making it (always empty for a raster image).
+
+    Raises:
+        ImageError: the input cannot be read, is not a JPEG or PNG, has too many pixels (or trips Pillow's
+            decompression-bomb guard), is truncated or corrupt, or has an unsupported mode; also when max_side < 1.
+    """
     raw, name = _read(data, name, max_side)
     try:
         with Image.open(io.BytesIO(raw), formats=_RASTER_FORMATS) as im:
@@ -155,7 +184,18 @@ def check_decodes(data: bytes, name: str, max_pixels: int = MAX_PIXELS) -> None:
 
 
 def standardize_dicom(path_or_bytes: Source, max_side: int = DEFAULT_MAX_SIDE) -> Image.Image:
-    """SPEC API: the RGB 8-bit image of a DICOM (see ``load_dicom``)."""
+    """The RGB 8-bit image of a DICOM (the public API of docs/design.md; see ``load_dicom``).
+
+    Args:
+        path_or_bytes: a file path, the file's bytes, or a binary file object.
+        max_side: the longest side of the result, in pixels; smaller images are never enlarged.
+
+    Returns:
+        The standardized image, mode "RGB"; the notes of ``load_dicom`` are dropped.
+
+    Raises:
+        ImageError: the file cannot be read or decoded (see ``load_dicom``).
+    """
     return load_dicom(path_or_bytes, max_side=max_side).image
 
 

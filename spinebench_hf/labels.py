@@ -35,10 +35,12 @@ def canonical_order(names: Iterable[str], vocabulary: tuple[str, ...]) -> tuple[
 
 
 def canonical_diseases(names: Iterable[str]) -> tuple[str, ...]:
+    """Disease names (Healthy included) de-duplicated in CLASS_NAMES order; unknown names raise ValueError."""
     return canonical_order(names, CLASS_NAMES)
 
 
 def canonical_levels(levels: Iterable[str]) -> tuple[str, ...]:
+    """Disc levels de-duplicated in LEVELS order (L1/L2 first); unknown levels raise ValueError."""
     return canonical_order(levels, LEVELS)
 
 
@@ -57,7 +59,15 @@ def clean_option_text(text: str) -> str:
 
 def canonical_label(text: object, task: str) -> str | None:
     """A disease (diagnosis) or level (localization) name in the canonical vocabulary, matched case-insensitively
-    after `clean_option_text`; None when `text` is neither."""
+    after `clean_option_text`; None when `text` is neither.
+
+    >>> canonical_label('"spinal  CANAL stenosis",', "diagnosis")
+    'Spinal canal stenosis'
+    >>> canonical_label("l4-l5", "localization")
+    'L4/L5'
+    >>> canonical_label("Healthy", "localization") is None
+    True
+    """
     if not isinstance(text, str):
         return None
     text = clean_option_text(text)

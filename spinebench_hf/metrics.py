@@ -26,12 +26,36 @@ SCORE_NAMES = tuple(dict.fromkeys(METRIC_NAMES["localization"] + METRIC_NAMES["d
 
 
 def score_diagnosis(pred: Letters, gold: Sequence[str]) -> float:
-    """1.0 when the prediction is exactly the one gold letter (two letters for one answer are wrong)."""
+    """1.0 when the prediction is exactly the one gold letter (two letters for one answer are wrong).
+
+    Args:
+        pred: the letters read from the reply, or None when no answer could be read.
+        gold: the gold letters (one for a diagnosis question).
+
+    Returns:
+        1.0 or 0.0.
+
+    >>> score_diagnosis(("B",), ["B"]), score_diagnosis(("A", "B"), ["B"]), score_diagnosis(None, ["B"])
+    (1.0, 0.0, 0.0)
+    """
     return float(pred is not None and tuple(pred) == tuple(gold))
 
 
 def score_localization(pred: Letters, gold: Sequence[str]) -> dict[str, float]:
-    """Exact set match (`acc`) and the per-question set overlaps; an empty or missing prediction scores 0."""
+    """Exact set match (`acc`) and the per-question set overlaps; an empty or missing prediction scores 0.
+
+    Args:
+        pred: the letters read from the reply, or None when no answer could be read.
+        gold: the gold letters (one or more disc levels).
+
+    Returns:
+        `acc` (1.0 only for the exact set), `precision`, `recall`, `f1` and `jaccard` of the two letter sets.
+
+    >>> score_localization(("A", "C"), ["A", "B"])
+    {'acc': 0.0, 'precision': 0.5, 'recall': 0.5, 'f1': 0.5, 'jaccard': 0.3333333333333333}
+    >>> score_localization(None, ["A"])["acc"], score_localization(["B", "A"], ["A", "B"])["acc"]
+    (0.0, 1.0)
+    """
     predicted, truth = set(pred or ()), set(gold)
     overlap = len(predicted & truth)
     precision = overlap / len(predicted) if predicted else 0.0
@@ -69,11 +93,14 @@ class Judge(Protocol):
 
     name: str
 
-    def __call__(self, reply: str, options: Sequence[str]) -> tuple[tuple[str, ...] | None, str]: ...
+    def __call__(self, reply: str, options: Sequence[str]) -> tuple[tuple[str, ...] | None, str]:
+        """The letters the judge reads in `reply` (None: no answer) and its raw output."""
 
 
 @dataclass(frozen=True)
 class ScoredReply:
+    """One reply scored by `score_reply`: the letters read, by which stage, and every metric of its task."""
+
     rules: tuple[str, ...] | None  # the letters the rules read (None: no answer)
     letters: tuple[str, ...] | None  # the letters scored: the rules', else the judge's
     stage: str  # how they were read: marker, option_text, judge or none
@@ -100,6 +127,11 @@ def score_reply(
     Returns:
         The letters read, how, and every metric of METRIC_NAMES[task].
 
+    Raises:
+        BackendError: only from the judge (evaluation/judge.py with an OpenAI-compatible server) when its server
+            refuses the request or never answers; AccessDenied when it answers 401/403.
+        KeyError: `task` is neither "diagnosis" nor "localization".
+
     >>> score_reply("<think>B?</think>My final option: [A]", "diagnosis", ["Healthy", "Osteophytes"], ["A"]).scores
     {'acc': 1.0, 'acc_rules': 1.0, 'format_compliance': 1.0, 'judge_rescue': 0.0}
     """
@@ -125,6 +157,8 @@ TASK_PREFIX = "spinebench:"
 
 @dataclass(frozen=True)
 class TaskInfo:
+    """One task of `TASKS`: the config and split it reads, and its robustness variant ("" for the protocol)."""
+
     config: str  # diagnosis / localization
     split: str  # sub / full
     variant: str = ""  # "", or a robustness variant (schema.TASK_VARIANTS): blind, circular

@@ -1,9 +1,10 @@
-"""Reading the model's answer (SPEC §5): the contract marker first, then an unambiguous option text; never a guess.
+"""Reading the model's answer (docs/scoring.md): the contract marker first, then an unambiguous option text; never
+a guess.
 
 Stage "marker": the LAST "My final option(s):" in the reply (every `<think>`/`<analysis>` block removed first, so
-drafts and option lists echoed in reasoning never count); letters inside [...] (or (...), {...}, the CJK 【...】 and 〔...〕) or bare
-after the colon; case, markdown and full-width characters tolerated; a list is read whole, however long, or not at
-all; every letter must be one of the item's options, else nothing is read.
+drafts and option lists echoed in reasoning never count); letters inside [...] (or (...), {...}, the CJK 【...】 and
+〔...〕) or bare after the colon; case, markdown and full-width characters tolerated; a list is read whole, however
+long, or not at all; every letter must be one of the item's options, else nothing is read.
 Stage "option_text": exactly one option's text appears (after the last marker if there is one, else in the whole
 reply). Otherwise the reply is invalid (stage "none"), scored wrong. A judge model may be added later as a stage.
 """
@@ -33,6 +34,8 @@ _ELEMENT = re.compile(r"^(?:option\s+)?([A-Za-z])\s*(?:$|[:.)\-–=])", re.IGNOR
 
 @dataclass(frozen=True)
 class Extraction:
+    """The letters read from a reply and the stage that read them."""
+
     letters: tuple[str, ...] | None  # sorted, de-duplicated; None when nothing could be read
     stage: str  # "marker", "option_text" or "none" (later: "judge")
 
@@ -107,7 +110,23 @@ def _letters(span: str, n_options: int, bracketed: bool) -> tuple[str, ...] | No
 
 
 def parse_final_options(text: str, n_options: int = 5) -> tuple[str, ...] | None:
-    """Letters after the last "My final option(s):" marker, in A.. order; None when no answer can be read."""
+    """Letters after the last "My final option(s):" marker, in A.. order; None when no answer can be read.
+
+    Args:
+        text: the model's raw reply (reasoning blocks, markdown and full-width characters are handled here).
+        n_options: how many options the item has (1 to 5, else None); a letter beyond them makes the answer unreadable.
+
+    Returns:
+        The letters, sorted and de-duplicated, or None when the reply has no marker, the span after the last marker
+        is not a list of option letters, or `text` is not a string. It never raises: an unreadable reply is None.
+
+    >>> parse_final_options("<think>My final option: [A]</think> ... My final option: [c]")
+    ('C',)
+    >>> parse_final_options("**My final options:** B, A, B")
+    ('A', 'B')
+    >>> parse_final_options("My final option: [F]") is None  # F names no option of five
+    True
+    """
     if not isinstance(text, str) or not 1 <= n_options <= len(LETTERS):
         return None
     found = _last_marker_span(normalize(text))

@@ -1,4 +1,4 @@
-"""The paper's prompts, word for word: seed Figure 9 (diagnosis) and Figure 10 (localization).
+"""The paper's prompts, word for word: the paper's Figure 9 (diagnosis) and Figure 10 (localization).
 
 The figures end with `<image>`, which marks where the image goes: the image is attached after the text by the
 model backend (lighteval puts text before images), so it is not written into the text, where a processor would
@@ -44,5 +44,22 @@ def render_options(options: Sequence[str]) -> str:
 
 
 def build_prompt(item: Mapping) -> str:
-    """The verbatim Figure 9 / Figure 10 prompt for a dataset row (`task`, `question`, `options`)."""
+    """The verbatim Figure 9 / Figure 10 prompt for a dataset row (`task`, `question`, `options`).
+
+    Args:
+        item: a dataset row, or any mapping with `task` ("diagnosis" or "localization"), `question` and `options`
+            (the option texts, in letter order).
+
+    Returns:
+        The prompt text, without the image (the backend attaches it after the text).
+
+    Raises:
+        KeyError: `task` is not a config of the templates, or a field is missing.
+
+    >>> item = {"task": "diagnosis", "question": "What is the diagnosis?", "options": ["Healthy", "Osteophytes"]}
+    >>> build_prompt(item).startswith("This is a simulated medical scenario for educational or evaluation purposes.")
+    True
+    >>> build_prompt(item).split("The Question is: ")[1].split(". After")[0]
+    'What is the diagnosis?. The candidate Options are: [A: Healthy, B: Osteophytes]'
+    """
     return TEMPLATES[item["task"]].format(question=item["question"], options=render_options(item["options"]))

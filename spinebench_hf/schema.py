@@ -41,7 +41,7 @@ CITATION = """@inproceedings{zhang2025spinebench,
 
 
 def features() -> datasets.Features:
-    """The columns of both configs (SPEC §3)."""
+    """The columns of both configs (docs/schema.md)."""
     import datasets  # here, not at the top: the vocabulary above is read by code that never builds a dataset
 
     text = datasets.Value("string")

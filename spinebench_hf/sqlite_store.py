@@ -59,6 +59,7 @@ class Store:
         return found
 
     def get(self, key: str) -> tuple | None:
+        """The values of `key` in column order, or None when it is not stored."""
         return self.get_many([key]).get(key)
 
     def put_many(self, rows: Iterable[tuple]) -> None:
@@ -69,6 +70,7 @@ class Store:
             self._db.commit()
 
     def put(self, key: str, *values) -> None:
+        """Store one key's values (in column order), replacing any, and commit."""
         self.put_many([(key, *values)])
 
     def __len__(self) -> int:
@@ -76,4 +78,5 @@ class Store:
             return self._db.execute(f"SELECT COUNT(*) FROM {self.table}").fetchone()[0]
 
     def close(self) -> None:
+        """Close the connection; the store cannot be used afterwards."""
         self._db.close()

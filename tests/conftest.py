@@ -42,6 +42,27 @@ ROW = {
 }
 
 
+def on_ci() -> bool:
+    """CI sets CI=true: there a missing prerequisite is a failure, never a skip."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def prerequisite(module: str, install: str):
+    """Import `module` for a test, or skip the test naming what to install (`pytest` anywhere); on CI, fail."""
+    if on_ci():
+        import importlib
+
+        return importlib.import_module(module)
+    return pytest.importorskip(module, reason=f"needs {install}")
+
+
+def program(path: str, install: str) -> str:
+    """A program a test needs (Chromium, its driver): its path, or a skip naming what to install; on CI, fail."""
+    if not os.path.exists(path):
+        (pytest.fail if on_ci() else pytest.skip)(f"needs {path}: {install}")
+    return path
+
+
 def in_form(folder: Path, form: str, wrapper: str = "wrap/") -> Path:
     """The source folder as the user may give it: the folder itself, or an archive with a wrapper folder."""
     if form == "folder":
@@ -202,8 +223,10 @@ RECORDS = pd.DataFrame(
 
 
 def assert_one_truth_per_image(data: Path) -> int:
-    """SPEC §4 on every built row: a localization row's condition is among the diseases of its image's diagnosis
-    row. Returns how many localization rows were checked."""
+    """Check docs/building.md on every built row.
+
+    A localization row's condition is among the diseases of its image's diagnosis row.
+    Returns how many localization rows were checked."""
     import datasets
 
     checked = 0

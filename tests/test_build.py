@@ -1,4 +1,4 @@
-"""`spinebench build` end to end on fixture archives of all four sources: every SPEC §4 rule on every row."""
+"""`spinebench build` end to end on fixture archives of all four sources: every docs/building.md rule on every row."""
 
 import hashlib
 import json
@@ -226,6 +226,9 @@ def test_pydicom_warnings_are_counted_once_not_printed_per_file(tmp_path, capfd)
     printed = capfd.readouterr()
     assert "excess padding" not in printed.out + printed.err + " ".join(str(w.message) for w in caught)
     assert report["decoder_warnings"] == {
-        "pydicom: The pixel data is N bytes long, which indicates it contains N bytes of excess padding to be removed": 6
+        (
+            "pydicom: The pixel data is N bytes long, which indicates it contains N bytes of excess padding to be "
+            "removed"
+        ): 6
     }
     assert report["sources"]["vindr"]["images"] == 6 and report["image_notes"] == []

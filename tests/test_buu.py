@@ -82,3 +82,17 @@ def test_not_a_buu_folder(tmp_path):
         SourceFormatError, match=r"(?s)is not a BUU-LSPINE source: no AP/ or LA/ folder.*Expected layout"
     ):
         BuuReader(tmp_path)
+
+
+def test_folders_in_lower_case_are_read(tmp_path):
+    """A copy whose view folders are `ap/` and `la/` (as some unzip tools or file systems leave them) reads the same,
+    instead of failing inside the reader."""
+    from spinebench_hf.sources.buu import BuuReader
+    from spinebench_hf.sources.synthetic import BuuCase, write_buu
+
+    folder = write_buu(tmp_path / "buu", [BuuCase(p) for p in range(1, 4)])
+    upper = {key: item.diseases for key, item in read_all(BuuReader(folder))[0].items()}
+    for name in ("AP", "LA"):
+        (folder / name).rename(folder / name.lower())
+    lower = {key: item.diseases for key, item in read_all(BuuReader(folder))[0].items()}
+    assert lower == upper and len(upper) == 6

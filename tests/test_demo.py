@@ -45,4 +45,4 @@ def test_demo_prints_the_paper_table_for_the_three_baselines(tmp_path, capsys):
         == 0
     )
     page = (tmp_path / "rating" / "rating_sheet.html").read_text()
-    assert page.count("<section class='case'>") == 3 * 2 * 2 and page.count("data:image/png;base64,") == 12
+    assert page.count('<section class="case"') == 3 * 2 * 2 and page.count("data:image/png;base64,") == 12

@@ -4,14 +4,15 @@ import json
 import subprocess
 import sys
 
-import evaluate
 import pytest
-from conftest import ROW
+from conftest import ROW, prerequisite
 from lighteval.models.model_output import ModelResponse
 
 from spinebench_hf.cli import main
 from spinebench_hf.evaluation.evaluate_metric import metric_path
 from spinebench_hf.evaluation.lighteval_task import SpineBenchScore, spinebench_doc
+
+evaluate = prerequisite("evaluate", "the metric extra: pip install -e '.[metric]'")
 
 REPLIES = [
     "My final options: [B, D]",

@@ -120,7 +120,8 @@ def test_the_task_file_fixes_the_vlm_backend_in_its_own_process_only():
         "before = vlm.gather_object.__name__\n"
         "runpy.run_path('tasks/spinebench.py')\n"
         "print(before, vlm.gather_object.__name__, vlm.VLMTransformersModel.greedy_until.__wrapped__ is not None,\n"
-        "      'pydicom' in sys.modules, any(m.startswith(('spinebench_hf.sources', 'spinebench_hf.construction')) for m in sys.modules))"
+        "      'pydicom' in sys.modules,\n"
+        "      any(m.startswith(('spinebench_hf.sources', 'spinebench_hf.construction')) for m in sys.modules))"
     )
     result = run_python(code)
     assert result.returncode == 0, result.stderr[-2000:]

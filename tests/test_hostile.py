@@ -477,19 +477,19 @@ def test_a_model_name_is_a_folder_name(tmp_path, capsys, name):
     [
         (
             "dataset: d\nmodels:\n  - {name: a, backend: openai, model: m, base_url: u, timeout: soon}\n",
-            r"line 3: models[0].timeout: expected a number of seconds > 0, found 'soon'",
+            r"line 3: models[0].timeout: Input should be a valid number, found 'soon'",
         ),
         (
             "dataset: d\nmodels:\n  - {name: a, backend: openai, model: m, base_url: u, api_key_env: 42}\n",
-            r"line 3: models[0].api_key_env: expected a string, found 42",
+            r"line 3: models[0].api_key_env: Input should be a valid string, found 42",
         ),
         (
             "dataset: d\nmodels:\n  - {name: a, backend: openai, model: [m], base_url: u}\n",
-            r"line 3: models[0].model: expected a string, found ['m']",
+            r"line 3: models[0].model: Input should be a valid string, found ['m']",
         ),
         (
             "dataset: d\nmodels:\n  - {name: a, backend: server, command: [], ready_url: r, base_url: u, model: m}\n",
-            "models[0].command: expected the command that starts the server",
+            "models[0].command: List should have at least 1 item after validation, not 0, found []",
         ),
     ],
 )

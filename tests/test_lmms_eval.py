@@ -8,7 +8,7 @@ import sys
 
 import datasets
 import pytest
-from conftest import ROW
+from conftest import ROW, prerequisite
 from PIL import Image
 
 from spinebench_hf.cli import main
@@ -50,7 +50,7 @@ def test_the_task_folder_records_the_fingerprint_and_refuses_a_rebuilt_dataset(b
 
 @pytest.mark.slow
 def test_lmms_evals_own_cli_runs_both_tasks_and_the_report_reads_its_logs(built, tmp_path):
-    pytest.importorskip("lmms_eval", reason="the lmms extra (pip install '.[lmms]') is not installed")
+    prerequisite("lmms_eval", "the lmms extra: pip install -e '.[lmms]'")
     from tiny_vlm import build as build_vlm
 
     from spinebench_hf.report.details import scored_questions
@@ -115,7 +115,7 @@ def test_lmms_evals_own_cli_runs_both_tasks_and_the_report_reads_its_logs(built,
 def test_lmms_evals_own_cli_hands_our_parser_the_raw_reply_and_the_group_shows_overall(built, tmp_path):
     """lmms-eval's default `--reasoning_tags` would strip the reasoning itself; the task sets `none`, so our parser
     reads every reply as the other harnesses do. Served by a local OpenAI-compatible server (lmms-eval's `openai`)."""
-    pytest.importorskip("lmms_eval", reason="the lmms extra (pip install '.[lmms]') is not installed")
+    prerequisite("lmms_eval", "the lmms extra: pip install -e '.[lmms]'")
     from conftest import ChatServer, completion
 
     from spinebench_hf.metrics import score_reply

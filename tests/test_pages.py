@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import RECORDS
+from conftest import RECORDS, prerequisite, program
 
 from spinebench_hf.report.rating import CRITERIA, read_sheets, summarize, write_sheet
 
@@ -20,9 +20,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.fail("Debian's chromium and chromium-driver are needed: apt-get install chromium chromium-driver")
-    from selenium import webdriver
+    for path in (CHROMIUM, CHROMEDRIVER):
+        program(path, "Debian's browser and its driver: apt-get install chromium chromium-driver")
+    webdriver = prerequisite("selenium.webdriver", "the test extra: pip install -e '.[test]'")
     from selenium.webdriver.chrome.service import Service
 
     downloads = tmp_path_factory.mktemp("downloads")

@@ -80,3 +80,14 @@ def test_a_folder_that_is_not_a_build_is_refused(tmp_path):
     tmp_path.mkdir()
     with pytest.raises(PushRefused, match="not a SpineBench build"):
         push(tmp_path, "org/x")
+
+
+def test_a_private_push_into_an_existing_public_repo_is_refused(builds, tmp_path):
+    """An existing repo keeps its visibility: restricted images pushed "privately" into a public one would be
+    published."""
+    with fake_hub(tmp_path / "hub") as hub:
+        push(builds["open"], "org/shared", public=True)
+        with pytest.raises(PushRefused, match="org/shared exists and is public"):
+            push(builds["restricted"], "org/shared")
+        assert len(hub.commits) == 1
+        push(builds["restricted"], "org/private")  # a private repo: fine

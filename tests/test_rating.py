@@ -29,7 +29,7 @@ def test_sheet_round_trip(tmp_path):
     files = write_sheet(sample, tmp_path)
     page = files["html"].read_text()
     assert (
-        page.count("<section class='case'>") == 12
+        page.count('<section class="case">') == 12
         and "data:image/png;base64," in page
         and "Figure 11" in page
         and "seed" not in page.lower()

@@ -197,3 +197,40 @@ def test_interval_headings_say_what_they_cluster_by_and_the_counts_stand_beside_
     )
     mixed = pd.concat([RECORDS, release.assign(model="m3")])
     assert cluster_unit(mixed) == "study (image where there is none)"
+
+
+def test_a_question_without_a_study_is_its_images_own_cluster(tmp_path):
+    """Details whose study id is missing or null (an import, another harness) cluster by image, never all in one
+    "None" study."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from spinebench_hf.report.details import read_details
+
+    rows = [
+        {
+            "doc": {
+                "task_name": "spinebench:diagnosis|0",
+                "specific": {
+                    "id": f"q{i}",
+                    "image_id": f"img{i}",
+                    "task": "diagnosis",
+                    "study_id": study,
+                    "source": 4,
+                    "disease": 11,
+                    "modality": "unknown",
+                    "options": ["Healthy", "Osteophytes"],
+                    "answer": ["A"],
+                    "reply": "My final option: [A]",
+                    "extracted": ["A"],
+                    "extraction_stage": "marker",
+                },
+            },
+            "metric": {"acc": 1.0},
+        }
+        for i, study in enumerate([None, "", None])
+    ]
+    path = tmp_path / "details" / "m" / "t" / "details_spinebench:diagnosis|0_t.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    assert list(read_details([tmp_path / "details"]).study_id) == ["img0", "img1", "img2"]

@@ -126,7 +126,7 @@ def test_one_truth_per_slice_when_a_condition_is_spread_over_slices(tmp_path):
         "4003253/51/8": (("Foraminal stenosis",), (right,)),
         "4003253/51/9": (("Foraminal stenosis",), (LevelFinding("Foraminal stenosis", "left", ("L5/S1",)),)),
     } and skips == {}
-    for record in records.values():  # the rule of SPEC §4 on every record
+    for record in records.values():  # the rule of docs/building.md on every record
         assert {finding.condition for finding in record.findings} <= set(record.diseases)
 
 

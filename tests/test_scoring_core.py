@@ -4,7 +4,7 @@ the sweep give the same letters, stages and scores (`metrics.score_reply` behind
 from pathlib import Path
 
 import pytest
-from conftest import ROW
+from conftest import ROW, prerequisite
 from lighteval.models.model_output import ModelResponse
 
 from spinebench_hf.evaluation.lighteval_task import SpineBenchScore, spinebench_doc
@@ -49,7 +49,7 @@ def lmms_path(row, reply):
 
 
 def evaluate_path(row, reply):
-    evaluate = pytest.importorskip("evaluate", reason="the metric extra (pip install '.[metric]') is not installed")
+    evaluate = prerequisite("evaluate", "the metric extra: pip install -e '.[metric]'")
     from spinebench_hf.evaluation.evaluate_metric import metric_path
 
     metric = evaluate.load(str(metric_path()))

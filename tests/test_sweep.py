@@ -101,14 +101,17 @@ def questions(built: Path) -> int:
         ),
         (
             "dataset: d\ngeneration: {max_new_tokens: -1}\nmodels: [{name: a, backend: baseline, baseline: random}]\n",
-            r"line 2: generation\.max_new_tokens: expected a positive integer, found -1",
+            r"line 2: generation\.max_new_tokens: Input should be greater than or equal to 1, found -1",
         ),
         (
             "dataset: d\ntasks: [mmlu]\nmodels: [{name: a, backend: baseline, baseline: random}]\n",
             r"line 2: tasks\[0\]: 'mmlu' is not a spinebench task",
         ),
         (
-            "dataset: d\nmodels:\n  - {name: a, backend: baseline, baseline: random}\n  - {name: a, backend: baseline, baseline: healthy}\n",
+            (
+                "dataset: d\nmodels:\n  - {name: a, backend: baseline, baseline: random}\n"
+                "  - {name: a, backend: baseline, baseline: healthy}\n"
+            ),
             r"line 4: models\[1\]\.name: 'a' is used twice",
         ),
         ("dataset: d\nmodels: [\n", r"not valid YAML"),

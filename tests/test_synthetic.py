@@ -49,7 +49,7 @@ def test_sample_archives_have_the_real_layouts(tmp_path):
 
 
 def test_fixtures_have_the_quirks_of_the_real_files(tmp_path):
-    """spec/sources.md §6: what the real VinDr, RSNA and CSXA files look like, quirks included."""
+    """docs/sources.md §6: what the real VinDr, RSNA and CSXA files look like, quirks included."""
     import json
     import re
     import tarfile

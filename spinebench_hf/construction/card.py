@@ -14,6 +14,7 @@ from ..schema import CITATION, SPLITS, SUB_SIZES, features
 
 
 def size_category(rows: int) -> str:
+    """The Hub's `size_categories` tag for a dataset of `rows` rows (at most `100K<n<1M`)."""
     for bound, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
         if rows < bound:
             return label
@@ -26,6 +27,7 @@ def present(report: dict, config: str) -> list[str]:
 
 
 def card_data(report: dict, pretty_name: str = "SpineBench") -> DatasetCardData:
+    """The card's YAML: licence and tags, each config's data files, and its `dataset_info` (features, split sizes)."""
     configs = list(report["splits"])
     data = DatasetCardData(
         language=["en"],
@@ -64,6 +66,7 @@ def card_data(report: dict, pretty_name: str = "SpineBench") -> DatasetCardData:
 
 
 def render_card(report: dict) -> str:
+    """README.md of a build: the dataset_card.md template filled in from the build report."""
     sources = report["sources"]
     short = [
         f"{config} sub has {splits['sub']['rows']} of {SUB_SIZES[config]}"
@@ -110,6 +113,7 @@ def render_release_card(report: dict) -> str:
 
 
 def write_card(folder: Path, report: dict, render=render_card) -> Path:
+    """Write `render(report)` to `folder`/README.md; return its path."""
     path = Path(folder) / "README.md"
     path.write_text(render(report), encoding="utf-8")
     return path

@@ -19,6 +19,7 @@ VERSION = datasets.Version("1.0.0")
 
 
 def items_file(data_dir: str | Path, config: str) -> Path:
+    """The JSON-lines file of `config`'s items in `data_dir`."""
     return Path(data_dir) / f"{config}.jsonl"
 
 

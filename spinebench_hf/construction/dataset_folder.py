@@ -73,6 +73,7 @@ class DatasetWriter:
         return written
 
     def close(self) -> None:
+        """Close the items files and remove the work folder (the shards already moved into the output stay)."""
         for handle in self._files.values():
             handle.close()
         self._work.cleanup()
@@ -127,12 +128,14 @@ def move_shards(builder: SpineBench, split: str, folder: Path) -> dict:
 
 
 def pq_rows(path: Path) -> int:
+    """The number of rows of a parquet file, from its metadata."""
     import pyarrow.parquet as pq
 
     return pq.ParquetFile(path).metadata.num_rows
 
 
 def file_digest(path: Path) -> str:
+    """sha256 hex of a file's content, read in blocks of 1 MiB."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(2**20), b""):

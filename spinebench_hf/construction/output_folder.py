@@ -73,7 +73,17 @@ def check_output(output: Path) -> None:
 @contextlib.contextmanager
 def staged_output(output: str | Path) -> Iterator[Path]:
     """A staging folder beside `output` to write the whole dataset into; it replaces `output` when the block ends
-    without an exception, and is removed (leaving `output` untouched) when it raises or is interrupted."""
+    without an exception, and is removed (leaving `output` untouched) when it raises or is interrupted.
+
+    Args:
+        output: the dataset folder to write: missing, empty, or an earlier SpineBench dataset.
+
+    Yields:
+        The new, empty staging folder, in the folder of `output` (so on its file system).
+
+    Raises:
+        OutputRefused: `output` is not a folder, or holds files SpineBench did not write.
+    """
     output = Path(os.path.abspath(output))  # "." too has a name and a parent folder
     check_output(output)
     output.parent.mkdir(parents=True, exist_ok=True)

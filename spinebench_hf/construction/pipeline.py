@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class BuildOptions:
+    """What `spinebench build` is given: the sources, the output folder and the build's settings."""
+
     sources: dict[str, str]  # source name -> folder or archive
     output: Path = Path(DEFAULT_DATA)
     seed: int = DEFAULT_SEED
@@ -52,7 +54,23 @@ class BuildOptions:
 
 
 def build(options: BuildOptions) -> dict:
-    """Build the dataset folder; return the build report (also written to build_report.json)."""
+    """Build the dataset folder; return the build report (also written to build_report.json).
+
+    Args:
+        options: the sources, the output folder and the build's settings.
+
+    Returns:
+        The build report: versions, seed, encoder, each source's counts and skips, the splits' sizes, the `train`
+        rule, every parquet file's sha256 and the fingerprint.
+
+    Raises:
+        OutputRefused: `options.output` is not a folder, or holds files SpineBench did not write.
+        ValueError: a name in `options.sources` is not a known source.
+        SourceFormatError: a source path is not that source, or a table it needs is missing or unreadable.
+        EncoderError: the image encoder cannot be built (unknown model; weights missing, unreadable or unfit).
+        PartialSourceError: a source yields no usable image, or skips more images than it uses, and is not in
+            `options.allow_partial`.
+    """
     from ..embedding.encoder import EmbeddingCache, ImageEncoder
 
     cache = Path(options.cache_dir) if options.cache_dir else settings.cache_dir()
@@ -106,6 +124,7 @@ def embed_all(collected: ScanReport, encoder, cache, options: BuildOptions) -> t
 
 
 def make_items(records: list[Record], vectors: np.ndarray, seed: int) -> dict[str, list[Item]]:
+    """Each config's items: a diagnosis question per record, a localization question per localizable finding."""
     ids = [r.image_id for r in records]
     library = sample_library({r.image_id: r.diseases for r in records}, seed)
     similarity = disease_similarity(ids, vectors, library)
@@ -124,6 +143,7 @@ class Splits:
     near: dict[str, tuple[str, float]]  # image id -> (its closest sub image, cosine)
 
     def report(self) -> dict:
+        """The build report's `train` part: the rule, the image count, and why the other images were left out."""
         return {
             "rule": TRAIN_RULE,
             "images": len(self.train),
@@ -142,6 +162,7 @@ TRAIN_RULE = (
 def mark_splits(
     items: dict[str, list[Item]], records: list[Record], vectors: np.ndarray, digests: list[str], seed: int
 ) -> Splits:
+    """Choose each config's `sub`, then the images whose questions go to `train`."""
     sub = {
         config: select_sub(items[config], SUB_SIZES[config], sub_group, seed) if items[config] else set()
         for config in CONFIGS
@@ -171,6 +192,7 @@ def write_dataset(items: dict[str, list[Item]], splits: Splits, collected: ScanR
 
 
 def package_versions() -> dict[str, str]:
+    """The installed versions of the packages a build depends on, and spinebench-hf's own."""
     from importlib.metadata import PackageNotFoundError, version
 
     names = ["datasets", "pyarrow", "pydicom", "pillow", "numpy", "torch", "open_clip_torch", "pylibjpeg"]
@@ -184,6 +206,7 @@ def package_versions() -> dict[str, str]:
 
 
 def build_report(options, encoder, readers, collected: ScanReport, items, written) -> dict:
+    """The build report without its `train` part: settings, encoder, sources, splits, skips, notes and files."""
     files, fingerprint = files_and_fingerprint(written)
     sources = {}
     for reader in readers:

@@ -1,6 +1,6 @@
 """`spinebench push`: upload a built dataset folder to the Hugging Face Hub, private unless asked otherwise.
 
-BUU-LSPINE, RSNA 2024 and VinDr-SpineXR forbid redistribution (spec/sources.md §5): a public upload of a build
+BUU-LSPINE, RSNA 2024 and VinDr-SpineXR forbid redistribution (docs/sources.md §5): a public upload of a build
 holding their images, or of an imported release (which holds them all), is refused before any network call, unless
 --allow-restricted-sources is given. What the folder holds is judged from its rows' `source` column and the import
 marker, not from a report that might belong to another dataset; files SpineBench did not write also stop a public
@@ -72,7 +72,25 @@ def push(
     allow_restricted_sources: bool = False,
     token: str | None = None,
 ) -> str:
-    """Upload `folder` as the dataset repo `repo_id`; returns the commit URL or id."""
+    """Upload `folder` as the dataset repo `repo_id`; returns the commit URL or id.
+
+    Args:
+        folder: a dataset folder written by `spinebench build` or `spinebench import-release`.
+        repo_id: the dataset repo on the Hub (`owner/name`); created when missing.
+        public: create the repo public, once the restricted-source check passes; private otherwise. An existing
+            repo keeps its visibility: pushing restricted images into an existing public repo is refused too.
+        allow_restricted_sources: upload publicly even what the sources' licences forbid redistributing.
+        token: the Hub token (default: the one huggingface_hub finds).
+
+    Returns:
+        The commit's URL.
+
+    Raises:
+        PushRefused: the folder is not a SpineBench dataset or holds no readable parquet file; or, for a public
+            upload without `allow_restricted_sources`, it holds images of a restricted source (an imported release
+            counts as one) or files SpineBench did not write.
+        PushFailed: the Hub refused the upload or could not be reached.
+    """
     folder = Path(folder)
     restricted = restricted_sources(folder)
     if public and restricted and not allow_restricted_sources:
@@ -87,6 +105,13 @@ def push(
     files = {path.relative_to(folder).as_posix(): path for path in sorted(folder.rglob("*")) if path.is_file()}
     try:
         api.create_repo(repo_id, repo_type="dataset", private=not public, exist_ok=True)
+        # an existing repo keeps its visibility: a "private" push into a public repo would publish
+        published = api.repo_info(repo_id, repo_type="dataset").private is False
+        if published and not public and restricted and not allow_restricted_sources:
+            raise PushRefused(
+                f"refusing the upload: {repo_id} exists and is public, so pushing {folder} there would publish "
+                f"images from {', '.join(restricted)}; push to a private repo, or make {repo_id} private first"
+            )
         # shards of an earlier push that this build does not have would otherwise still be loaded as data
         stale = [
             name

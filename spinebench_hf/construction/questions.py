@@ -1,4 +1,4 @@
-"""Records (+ similarities) → question items, one dataset row each (SPEC §3, §4).
+"""Records (+ similarities) → question items, one dataset row each (docs/schema.md, docs/building.md).
 
 Every random choice of an item — its question wording, its answer disease on a multi-label image, the letter
 order — comes from an RNG seeded by (seed, item id), so adding a source never changes another item.
@@ -17,7 +17,7 @@ from ..prompts import LETTERS
 from ..seeding import rng_for
 from ..sources.records import LevelFinding, Record
 
-# The paper's wordings (paper-facts §1.3: the question pool was paraphrased by Gemini-2.5-Pro; these are the ones
+# The paper's wordings (docs/paper.md §1.3: the question pool was paraphrased by Gemini-2.5-Pro; these are the ones
 # shown in the paper's figures).
 DIAGNOSIS_QUESTIONS = (
     "What kind of spinal condition is affecting this patient?",
@@ -55,6 +55,7 @@ class Item:
     option_similarity: tuple[float | None, ...]  # per option; None where no library; empty for localization
 
     def row(self) -> dict:
+        """The item as a dataset row (without the image): its fields, tuples as lists."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
@@ -106,7 +107,7 @@ def diagnosis_item(record: Record, similarity: np.ndarray, seed: int) -> Item:
 
 def localization_items(record: Record, seed: int) -> list[Item]:
     """One question per localizable finding: the five levels as options, all positive levels as the answer.
-    BUU contributes its lateral images only (SPEC §4)."""
+    BUU contributes its lateral images only (docs/building.md)."""
     if record.source == "buu" and record.view != "lateral":
         return []
     return [_localization_item(record, finding, seed) for finding in record.findings]

@@ -31,7 +31,23 @@ TRAIN_RULE = "questions of all/ whose image, by content (sha256), is not an imag
 
 
 def import_release(path: str | Path, output: str | Path) -> dict:
-    """Import the release at `path` into `output`; return the import report (also written to import_report.json)."""
+    """Import the release at `path` into `output`; return the import report (also written to import_report.json).
+
+    Args:
+        path: the folder the release was downloaded to (`evaluation/`, `all/`, and their images or zip files).
+        output: the dataset folder to write: missing, empty, or an earlier SpineBench dataset.
+
+    Returns:
+        The import report: the release's fingerprint and files, the questions used and skipped (each skip with its
+        reason), the splits' sizes, the `train` rule, every parquet file's sha256 and the fingerprint.
+
+    Raises:
+        OutputRefused: `output` is not a folder, or holds files SpineBench did not write.
+        SourceFormatError: `path` is not a folder holding the release's question files.
+        ReleaseFormatError: a question file is not valid JSON or not a list of records, or a diagnosis record has
+            no options.
+        SpineBenchError: no record of the release is usable.
+    """
     check_output(Path(output))  # before any image is read
     reader = ReleaseReader(path)
     with staged_output(output) as staging:
@@ -75,6 +91,7 @@ def stream_rows(reader: ReleaseReader, writer: DatasetWriter) -> tuple[Counter, 
 
 
 def import_report(reader: ReleaseReader, used: Counter, skips: list[Skip], excluded: Counter, written: dict) -> dict:
+    """The import report: which release, the questions used and skipped, the splits' sizes and the files."""
     files, fingerprint = files_and_fingerprint(written)
     return {
         "spinebench_hf": __version__,

@@ -28,6 +28,7 @@ def balanced_quotas(available: Mapping[Hashable, int], target: int) -> dict[Hash
 
 
 def draw_order(seed: int, item_id: str) -> str:
+    """The sort key that orders a group's items: a hash of (seed, item id)."""
     return hashlib.sha256(f"{seed}|sub|{item_id}".encode()).hexdigest()
 
 

@@ -45,13 +45,22 @@ class SubIndex:
     studies: set[str] = field(default_factory=set)
 
     def add(self, image: ImageFacts) -> None:
+        """Add an image of `sub`; empty patient and study ids are left out (they match nothing)."""
         self.image_ids.add(image.image_id)
         self.digests.add(image.digest)
         self.patients.update({image.patient_id} - {""})
         self.studies.update({image.study_id} - {""})
 
     def leak(self, image: ImageFacts, near_duplicates: set[str] = frozenset()) -> str | None:
-        """Why `image` may not be in `train` (one of the reasons above), or None when it may."""
+        """Why `image` may not be in `train` (one of the reasons above), or None when it may.
+
+        Args:
+            image: the image of `full` to check.
+            near_duplicates: the ids of the images that are near-duplicates of a `sub` image.
+
+        Returns:
+            The first reason that applies, in the order of the rules, or None.
+        """
         checks = (
             (IN_SUB, image.image_id in self.image_ids),
             (SAME_IMAGE, image.digest in self.digests),
@@ -66,7 +75,19 @@ def near_duplicates(
     ids: list[str], vectors: np.ndarray, sub_ids: set[str], threshold: float = NEAR_DUPLICATE_COSINE, block: int = 4096
 ) -> dict[str, tuple[str, float]]:
     """Each image outside `sub_ids` whose embedding has cosine >= `threshold` with a `sub` image: its closest `sub`
-    image and that cosine. Rows of `vectors` are L2-normalized (as ImageEncoder returns them); done in blocks."""
+    image and that cosine. Rows of `vectors` are L2-normalized (as ImageEncoder returns them); done in blocks.
+
+    Args:
+        ids: the images' ids, one per row of `vectors`.
+        vectors: (N, D) embeddings of the images.
+        sub_ids: the ids of the images of `sub`.
+        threshold: the least cosine of a near-duplicate.
+        block: images compared with `sub` at a time.
+
+    Returns:
+        image id -> (its closest `sub` image, their cosine rounded to 4 decimals), for each near-duplicate; empty
+        when `sub` holds none or all of the images.
+    """
     in_sub = np.array([image_id in sub_ids for image_id in ids])
     if not in_sub.any() or in_sub.all():
         return {}
@@ -87,7 +108,16 @@ def near_duplicates(
 def train_images(
     images: list[ImageFacts], sub_ids: set[str], near: set[str] = frozenset()
 ) -> tuple[set[str], Counter]:
-    """(the image ids whose questions go to `train`, how many images were kept out of it by reason)."""
+    """(the image ids whose questions go to `train`, how many images were kept out of it by reason).
+
+    Args:
+        images: what decides a leak, for every image of `full`.
+        sub_ids: the ids of the images of `sub`.
+        near: the ids of the images that are near-duplicates of a `sub` image (`near_duplicates`).
+
+    Returns:
+        The ids of the images kept for `train`, and reason -> how many images it kept out.
+    """
     index = SubIndex()
     for image in images:
         if image.image_id in sub_ids:

@@ -2,7 +2,7 @@
 
 `ImageEncoder` builds an open_clip model, keeps only its image tower and always preprocesses the SigLIP way (resize
 to the tower's size without crop, bicubic, mean/std 0.5): given no pretrained tag, open_clip would silently fall
-back to the OpenAI CLIP preprocess (ecosystem-notes §3).
+back to the OpenAI CLIP preprocess (docs/library-notes.md §3).
 """
 
 from __future__ import annotations
@@ -50,7 +50,25 @@ class RandomWeightsWarning(UserWarning):
 
 
 class ImageEncoder:
-    """The image tower of an open_clip model; `encode` gives L2-normalised float32 embeddings."""
+    """The image tower of an open_clip model; `encode` gives L2-normalised float32 embeddings.
+
+    Args:
+        name: an open_clip model name.
+        weights: a pretrained tag of the model (read from the Hugging Face cache, downloaded when missing), a local
+            checkpoint file (the whole model's or the image tower's), or "random" (seeded: for tests and demos).
+        device: where the tower runs (default: CUDA when available, else the CPU).
+        batch_size: images per forward pass in `encode`.
+        seed: seeds the initialisation of the weights (all of them, with "random").
+        cache_dir: the Hugging Face cache folder of pretrained weights (default: the standard one).
+        threads: threads that decode and preprocess a batch's images.
+
+    Raises:
+        EncoderError: the model name is unknown, or the weights are missing (and cannot be downloaded), unreadable
+            or do not fit the model's image tower.
+
+    Warns:
+        RandomWeightsWarning: `weights` is "random": the similarities, hence the distractors, mean nothing.
+    """
 
     def __init__(
         self,
@@ -107,6 +125,7 @@ class ImageEncoder:
 
 
 def check_model_name(name: str) -> None:
+    """Raise EncoderError, with close names, when `name` is not an open_clip model."""
     known = open_clip.list_models()
     if name not in known:
         close = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
@@ -146,6 +165,7 @@ def hub_files(tag_cfg: dict) -> tuple[str, list[str]]:
 
 
 def fetch_checkpoint(name: str, tag: str, tag_cfg: dict, cache_dir: str | None) -> str:
+    """The local path of a pretrained tag's checkpoint: from the Hub cache, else downloaded; else EncoderError."""
     repo, files = hub_files(tag_cfg)
     for filename in files if repo else []:
         # The cache first: otherwise huggingface_hub retries the Hub for about 45 s on a machine without network.
@@ -162,6 +182,7 @@ def fetch_checkpoint(name: str, tag: str, tag_cfg: dict, cache_dir: str | None) 
 def missing_weights_message(
     name: str, tag: str, repo: str, files: list[str], cache_dir: str | None, error: Exception
 ) -> str:
+    """The message for weights neither cached nor downloadable: where they belong, and how to get them there."""
     # Every open_clip 3.3 pretrained tag is hosted on the Hub (`hf_hub`), none only at a URL.
     where = f"{cache_dir or hub_constants.HF_HUB_CACHE}/models--{repo.replace('/', '--')}/snapshots/<revision>/"
     hub_error = str(error).split("Last error: ")[-1].split(". ")[0][:300]
@@ -180,6 +201,7 @@ def missing_weights_message(
 
 
 def existing_file(name: str, weights: str) -> Path:
+    """`weights` as the path of a checkpoint file; EncoderError, listing the model's tags, when there is none."""
     path = Path(weights).expanduser()
     if not path.is_file():
         tags = ", ".join(open_clip.list_pretrained_tags_by_model(name)) or "none"
@@ -203,6 +225,7 @@ def read_tower_state(path: Path) -> dict[str, torch.Tensor]:
 
 
 def load_tower(visual: torch.nn.Module, path: Path) -> None:
+    """Load a checkpoint file into the image tower, strictly; EncoderError when its keys or shapes do not match."""
     state = read_tower_state(path)
     expected = set(visual.state_dict())
     missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
@@ -227,6 +250,7 @@ def tower_hash(visual: torch.nn.Module) -> str:
 
 
 def first_line(error: BaseException) -> str:
+    """The first two non-empty lines of an error's message, joined, in at most 400 characters."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return " ".join(lines[:2])[:400]
 
@@ -245,6 +269,7 @@ class EmbeddingCache:
         return f"{identity}\0{digest}"
 
     def get_many(self, identity: str, digests: list[str]) -> dict[str, np.ndarray]:
+        """digest -> float32 vector of those of `digests` cached under `identity`."""
         found = self.store.get_many([self._key(identity, digest) for digest in digests])
         return {
             key.rsplit("\0", 1)[1]: np.frombuffer(blob, dtype="<f4").astype(np.float32)
@@ -252,6 +277,7 @@ class EmbeddingCache:
         }
 
     def put_many(self, identity: str, vectors: dict[str, np.ndarray]) -> None:
+        """Store `vectors` (digest -> vector) under `identity`, as little-endian float32."""
         self.store.put_many(
             (self._key(identity, digest), np.asarray(vector, dtype="<f4").tobytes())
             for digest, vector in vectors.items()
@@ -261,6 +287,7 @@ class EmbeddingCache:
         return len(self.store)
 
     def close(self) -> None:
+        """Close the sqlite file."""
         self.store.close()
 
 
@@ -281,6 +308,15 @@ def embed(
     shape), and such a difference can flip a distractor. So the cache keys each vector by its batch too: the input
     is cut into fixed batches, a batch is encoded whole unless the cache holds it, and a build then gives the same
     bytes whether its embeddings are fresh, resumed or cached.
+
+    Args:
+        encoder: the image encoder; its `identity` is part of every cache key.
+        cache: the embedding cache (None: an in-memory one, for this call only).
+        items: (image_id, standardized image bytes) pairs.
+        batch_size: images per cached batch (default: the encoder's `batch_size`).
+
+    Yields:
+        (image_id, L2-normalised float32 vector), one per item, in input order.
     """
     cache = cache if cache is not None else EmbeddingCache(":memory:")  # still dedups within the call
     items, size = iter(items), batch_size or encoder.batch_size
@@ -297,5 +333,6 @@ def embed(
 
 
 def decode(png_bytes: bytes) -> Image.Image:
+    """PNG (or JPEG) bytes as an RGB PIL image."""
     with Image.open(io.BytesIO(png_bytes)) as image:
         return image.convert("RGB")

@@ -1,4 +1,4 @@
-"""Diagnosis distractors by image similarity (SPEC §4; the paper's appendix B).
+"""Diagnosis distractors by image similarity (docs/building.md; the paper's appendix B).
 
 Per disease, a library of up to 200 images is sampled with an RNG seeded by (seed, disease). An image's similarity
 to a disease is its mean cosine similarity to that disease's library, the image itself excluded. The distractors
@@ -26,6 +26,8 @@ _CHUNK_ROWS = 8192
 
 @dataclass(frozen=True)
 class Library:
+    """Each disease's sampled images: an image's similarity to a disease is its mean similarity to them."""
+
     members: dict[str, tuple[str, ...]]  # disease -> sampled image ids (sorted)
 
     def columns(self) -> list[tuple[str, str]]:
@@ -39,7 +41,17 @@ def sample_library(
     size: int = LIBRARY_SIZE,
     classes: Sequence[str] = DISEASES,
 ) -> Library:
-    """Up to `size` images carrying each class, drawn by an RNG seeded from (seed, class)."""
+    """Up to `size` images carrying each class, drawn by an RNG seeded from (seed, class).
+
+    Args:
+        classes_by_image: image id -> the classes (diseases) it carries.
+        seed: the build's seed.
+        size: the most images sampled for a class.
+        classes: the classes to sample images for.
+
+    Returns:
+        The library: class -> its sampled image ids, sorted; a class that no image carries has no entry.
+    """
     members = {}
     for name in classes:
         candidates = sorted(image_id for image_id, present in classes_by_image.items() if name in present)
@@ -59,7 +71,21 @@ def library_similarity(
 ) -> np.ndarray:
     """(N, len(classes)) mean cosine similarity of each image to each class's library, the image itself excluded;
     NaN where a class has no library (or only the image itself). Rows of `vectors` (aligned with `ids`) and of
-    `vector_of` (library image id -> vector) are L2-normalised."""
+    `vector_of` (library image id -> vector) are L2-normalised.
+
+    Args:
+        ids: the images' ids, one per row of `vectors`.
+        vectors: (N, D) embeddings of the images.
+        library: the classes' sampled images.
+        vector_of: library image id -> its embedding.
+        classes: the classes, in column order.
+
+    Returns:
+        An (N, len(classes)) float64 array.
+
+    Raises:
+        KeyError: a library image has no vector in `vector_of`.
+    """
     row_of = {image_id: i for i, image_id in enumerate(ids)}
     library_sums = np.zeros((len(classes), vectors.shape[1]))
     counts = np.zeros((len(ids), len(classes)))
@@ -82,7 +108,20 @@ def library_similarity(
 
 
 def disease_similarity(ids: Sequence[str], vectors: np.ndarray, library: Library) -> np.ndarray:
-    """(N, 11) similarity of each image to each disease's library, where the library images are among `ids`."""
+    """(N, 11) similarity of each image to each disease's library, where the library images are among `ids`.
+
+    Args:
+        ids: the images' ids, one per row of `vectors`.
+        vectors: (N, D) L2-normalised embeddings of the images, library images included.
+        library: the diseases' sampled images (`sample_library` over these images).
+
+    Returns:
+        An (N, 11) float64 array, a column per disease in canonical order; NaN where a disease has no library (or
+        only the image itself).
+
+    Raises:
+        KeyError: a library image is not among `ids`.
+    """
     return library_similarity(ids, vectors, library, dict(zip(ids, vectors)))
 
 
@@ -90,7 +129,19 @@ def rank_distractors(
     similarity: np.ndarray, excluded: set[str], count: int, seed: int, item_id: str
 ) -> list[tuple[str, float]]:
     """The `count` most similar diseases not in `excluded` (ties broken in canonical order). Diseases without a
-    library follow, in an order drawn from (seed, item id), with similarity NaN — only small builds need them."""
+    library follow, in an order drawn from (seed, item id), with similarity NaN — only small builds need them.
+
+    Args:
+        similarity: one image's similarity to each disease, in canonical order (a row of `disease_similarity`).
+        excluded: diseases that may not be distractors (the truth, Healthy, the image's other diseases).
+        count: how many distractors.
+        seed: the build's seed.
+        item_id: the question's id, which seeds the order of the diseases without a library.
+
+    Returns:
+        Up to `count` (disease, similarity) pairs, the ranked ones most similar first; fewer only when fewer
+        diseases are allowed.
+    """
     allowed = [(d, s) for d, s in zip(DISEASES, np.asarray(similarity, dtype=float).tolist()) if d not in excluded]
     ranked = sorted((pair for pair in allowed if not math.isnan(pair[1])), key=lambda p: -p[1])
     if len(ranked) >= count:

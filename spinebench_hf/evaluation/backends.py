@@ -1,7 +1,7 @@
 """Model backends for lighteval's `custom` command: what every SpineBench model class shares.
 
 lighteval 0.13 loads a custom model from a file (`lighteval custom NAME FILE TASKS`) and gives it only a name, so
-the files under models/ are one import each, and settings come from the environment (documented per backend).
+the files under lighteval_models/ are one import each, and settings come from the environment (documented per backend).
 A model answers each Doc with a reply string; the harness reads letters from it as from any model.
 """
 
@@ -21,7 +21,7 @@ from .openai_chat import BackendError, chat, chat_messages, client_for
 
 class SpineBenchModel(LightevalModel):
     """Generative-only model: subclasses implement `replies(docs)`. No sample cache: lighteval's would silently
-    reuse old generations across runs (ecosystem-notes §1.11)."""
+    reuse old generations across runs (docs/library-notes.md §1.11)."""
 
     def __init__(self, config):
         self.config = config
@@ -32,28 +32,36 @@ class SpineBenchModel(LightevalModel):
         """One reply string per Doc, in order."""
 
     def greedy_until(self, docs: list[Doc]) -> list[ModelResponse]:
+        """lighteval's generation request: each Doc's reply as a ModelResponse, the prompt kept as its input."""
         return [ModelResponse(input=doc.query, text=[reply]) for doc, reply in zip(docs, self.replies(docs))]
 
     def loglikelihood(self, docs: list[Doc]) -> list[ModelResponse]:
+        """Not supported: raises NotImplementedError (SpineBench is scored generatively only)."""
         raise NotImplementedError("SpineBench is scored generatively only")
 
     def loglikelihood_rolling(self, docs: list[Doc]) -> list[ModelResponse]:
+        """Not supported: raises NotImplementedError (SpineBench is scored generatively only)."""
         raise NotImplementedError("SpineBench is scored generatively only")
 
     @property
     def tokenizer(self):
+        """None: the replies come as text, and nothing here tokenizes."""
         return None
 
     @property
     def add_special_tokens(self) -> bool:
+        """False: lighteval adds no special tokens for these models."""
         return False
 
     @property
     def max_length(self) -> int:
+        """The context length reported to lighteval (32,768 tokens); nothing here enforces it."""
         return 32768
 
 
 class OpenAIChatModel(SpineBenchModel):
+    """Any model behind an OpenAI-compatible chat server (SPINEBENCH_API_BASE), asked in parallel, greedily."""
+
     def __init__(self, config):
         super().__init__(config)
         server = model_server()
@@ -64,10 +72,12 @@ class OpenAIChatModel(SpineBenchModel):
         self.base_url, self.concurrency, self.client = server.base_url, server.concurrency, client_for(server)
 
     def replies(self, docs):
+        """One reply per Doc, SPINEBENCH_API_CONCURRENCY requests in flight, in the Docs' order."""
         with ThreadPoolExecutor(self.concurrency) as pool:
             return list(pool.map(self.ask, docs))
 
     def ask(self, doc) -> str:
+        """One Doc's reply: its prompt and images, at most its generation size (else GENERATION_SIZE) tokens."""
         return chat(
             self.client,
             self.config.model_name,

@@ -1,4 +1,4 @@
-"""Baselines that need no weights (SPEC §5; issue "baselines"). They answer in the paper's format, so they run the
+"""Baselines that need no weights (docs/scoring.md). They answer in the paper's format, so they run the
 whole pipeline, and their chance levels are known:
 
 - `random`: a letter uniformly (diagnosis: 20 %); a non-empty subset of the 5 levels uniformly (localization exact
@@ -26,7 +26,10 @@ from .baseline_rules import answer_reply, healthy_letters, random_letters
 
 
 class RandomBaseline(SpineBenchModel):
+    """The `random` baseline: a seeded uniform letter (diagnosis) or non-empty letter set (localization)."""
+
     def replies(self, docs):
+        """One reply per Doc in the paper's format, seeded by (SPINEBENCH_BASELINE_SEED, item id)."""
         seed = baseline_seed()
         return [
             answer_reply(
@@ -37,7 +40,10 @@ class RandomBaseline(SpineBenchModel):
 
 
 class HealthyBaseline(SpineBenchModel):
+    """The `healthy` baseline: always Healthy (diagnosis), no level (localization)."""
+
     def replies(self, docs):
+        """One reply per Doc in the paper's format: Healthy's letter, or an empty list of levels."""
         return [
             answer_reply(healthy_letters(list(d.specific["options"]), d.specific["task"]), d.specific["task"])
             for d in docs
@@ -45,6 +51,7 @@ class HealthyBaseline(SpineBenchModel):
 
 
 def nearest_letters(options: list[str], similarity: dict[str, float]) -> tuple[str, ...]:
+    """The letter of the option most similar to the image (the first on a tie); () when no option has a score."""
     scored = [(similarity[o], -i) for i, o in enumerate(options) if o in similarity]
     if not scored:
         return ()
@@ -53,13 +60,15 @@ def nearest_letters(options: list[str], similarity: dict[str, float]) -> tuple[s
 
 def most_common_answer(rows) -> dict[int, tuple[str, ...]]:
     """Per source, the localization level set that is most often the answer (as level texts)."""
-    sets = defaultdict(Counter)
+    sets: defaultdict[int, Counter] = defaultdict(Counter)
     for row in rows:
         sets[row["source"]][tuple(sorted(row["levels"]))] += 1
     return {source: max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] for source, counts in sets.items()}
 
 
 class NearestNeighbourBaseline(SpineBenchModel):
+    """The `nearest-neighbour` baseline: the closest class library (diagnosis), the usual levels (localization)."""
+
     def __init__(self, config, data: str | None = None):
         super().__init__(config)
         import datasets
@@ -90,6 +99,7 @@ class NearestNeighbourBaseline(SpineBenchModel):
         return {name: float(value) for name, value in zip(CLASS_NAMES, row) if not np.isnan(value)}
 
     def replies(self, docs):
+        """One reply per Doc in the paper's format, from its first image's embedding or its source's usual levels."""
         vectors = self.encoder.encode([d.images[0] for d in docs])
         answers = []
         for doc, vector in zip(docs, vectors):

@@ -30,6 +30,7 @@ BLIND, CIRCULAR = TASK_VARIANTS
 
 
 def specific(row: dict) -> dict:
+    """The SPECIFIC_FIELDS a row has, for its per-sample record."""
     return {field: row[field] for field in SPECIFIC_FIELDS if field in row}
 
 

@@ -1,4 +1,5 @@
-"""The judge stage (SPEC §5): when the rules read no answer, a judge model may map the reply to option letters.
+"""The judge stage (docs/scoring.md): when the rules read no answer, a judge model may map the reply to option
+letters.
 
 Its verdict must be one strict line, `LETTERS: A` / `LETTERS: A, C` / `LETTERS: NONE`, with letters among the item's
 options; anything else is no verdict, and the sample stays invalid — the judge never guesses for the model. Verdicts
@@ -34,7 +35,11 @@ VERDICT = re.compile(r"^\s*LETTERS:\s*(NONE|[A-Z](?:\s*,\s*[A-Z])*)\s*$", re.MUL
 
 
 def read_verdict(text: str, n_options: int) -> tuple[str, ...] | None:
-    """The letters of a strict verdict line; None for NONE, for no line, several lines, or letters out of range."""
+    """The letters of a strict verdict line; None for NONE, for no line, several lines, or letters out of range.
+
+    >>> read_verdict("LETTERS: C, A", 5), read_verdict("LETTERS: NONE", 5), read_verdict("LETTERS: F", 5)
+    (('A', 'C'), None, None)
+    """
     found = VERDICT.findall(text or "")
     if len(found) != 1 or found[0] == "NONE":
         return None
@@ -43,6 +48,8 @@ def read_verdict(text: str, n_options: int) -> tuple[str, ...] | None:
 
 
 class Judge:
+    """A judge model behind `ask` (prompt in, raw output out), its verdicts cached in an sqlite file."""
+
     def __init__(self, name: str, ask: Callable[[str], str], cache_path: str | os.PathLike | None = None):
         self.name, self.ask = name, ask
         self.store = Store(
@@ -53,6 +60,7 @@ class Judge:
         )
 
     def key(self, reply: str, options: Sequence[str]) -> str:
+        """The cache key of a verdict: a digest of the prompt version, the judge's name, the reply and the options."""
         return hashlib.sha256(json.dumps([PROMPT_VERSION, self.name, reply, list(options)]).encode()).hexdigest()
 
     def __call__(self, reply: str, options: Sequence[str]) -> tuple[tuple[str, ...] | None, str]:
@@ -66,14 +74,16 @@ class Judge:
 
 
 def openai_asker(model: str) -> Callable[[str], str]:
+    """Ask `model` on the judge's OpenAI-compatible server (judge_server), greedily, in at most 32 tokens."""
     from .openai_chat import chat, client_for
 
     server = judge_server()
     client = client_for(server)
-    return lambda prompt: chat(client, model, [{"role": "user", "content": prompt}], 32, server.base_url)
+    return lambda prompt: chat(client, model, [{"role": "user", "content": prompt}], 32, server.base_url or "")
 
 
 def transformers_asker(path: str) -> Callable[[str], str]:
+    """Ask the local chat model at `path` (loaded now, on the CPU), greedily, in at most 16 new tokens."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -85,7 +95,7 @@ def transformers_asker(path: str) -> Callable[[str], str]:
         )
         inputs = tokenizer(text, return_tensors="pt")
         output = model.generate(**inputs, max_new_tokens=16, do_sample=False)
-        return tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+        return str(tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True))
 
     return ask
 
@@ -97,6 +107,17 @@ def configured_judge() -> Judge | None:
 
 
 def judge_from_env() -> Judge | None:
+    """The judge SPINEBENCH_JUDGE names, made anew (`configured_judge` keeps one per process).
+
+    Returns:
+        A Judge named by the SPINEBENCH_JUDGE value, caching its verdicts in `<SPINEBENCH_CACHE>/judge.sqlite`; None
+        when SPINEBENCH_JUDGE is unset or empty. A `transformers:` model is loaded here; an `openai:` one is only
+        asked when judging.
+
+    Raises:
+        ValueError: SPINEBENCH_JUDGE is neither `openai:MODEL` nor `transformers:PATH`. (A `transformers:` PATH that
+            cannot be loaded raises transformers' own error.)
+    """
     spec = judge_spec()
     if not spec:
         return None

@@ -1,4 +1,4 @@
-"""Fixes for the lighteval 0.13 defects that no version pin removes (spec/ecosystem-notes.md §1); 0.13.x only.
+"""Fixes for the lighteval 0.13 defects that no version pin removes (docs/library-notes.md §1); 0.13.x only.
 
 They are applied in-process, when asked for, never at Python start-up: `fix_vlm_backend()` by the task file
 (tasks/spinebench.py) and by `spinebench eval`; `stub_offline_downloads()` by `spinebench eval` alone, because it
@@ -36,6 +36,7 @@ _PATCHED = "_spinebench_patched"
 
 
 def applies() -> bool:
+    """Whether the fixes are on (SPINEBENCH_NO_LIGHTEVAL_PATCHES unset or 0) and the installed lighteval is 0.13.x."""
     return lighteval_fixes_enabled() and version("lighteval").startswith(FIXED_VERSIONS)
 
 
@@ -44,7 +45,7 @@ def stub_offline_downloads() -> bool:
     if not (applies() and hub_offline()) or TINY_BENCHMARKS in sys.modules:
         return False
     module = types.ModuleType(TINY_BENCHMARKS)
-    module.TASKS_TABLE = []
+    module.__dict__["TASKS_TABLE"] = []
     module.__doc__ = (
         "Empty (offline): spinebench_hf.evaluation.lighteval_fixes stands in for lighteval's tiny_benchmarks."
     )
@@ -53,6 +54,7 @@ def stub_offline_downloads() -> bool:
 
 
 def listify_vlm_text(responses: list) -> list:
+    """Fix 2: each response whose `text` is a bare str gets it wrapped in a list (in place; returned too)."""
     for response in responses:
         if isinstance(response.text, str):
             response.text = [response.text]
@@ -60,12 +62,14 @@ def listify_vlm_text(responses: list) -> list:
 
 
 def gather_without_padding(data: list) -> list:
+    """Fix 3: the objects of every process, gathered without accelerate's padding duplicates."""
     from accelerate import Accelerator
 
     return Accelerator().gather_for_metrics(data, use_gather_object=True)
 
 
 def destroy_process_group() -> None:
+    """Destroy torch.distributed's process group if one is live (registered to run at exit)."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
@@ -83,7 +87,7 @@ def patch_vlm_module(vlm_module: types.ModuleType) -> None:
         return listify_vlm_text(original(self, *args, **kwargs))
 
     model_class.greedy_until = greedy_until
-    vlm_module.gather_object = gather_without_padding
+    vlm_module.__dict__["gather_object"] = gather_without_padding
     atexit.register(destroy_process_group)
 
 

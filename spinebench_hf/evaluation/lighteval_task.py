@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from lighteval.metrics.metrics_sample import SampleLevelComputation
@@ -53,19 +54,25 @@ class SpineBenchScore(SampleLevelComputation):
         self.task = task
 
     def compute(self, doc: Doc, model_response, **kwargs) -> dict[str, float]:
+        """Score one reply (the judge as SPINEBENCH_JUDGE configures it) and record how it was read in the Doc."""
         reply = reply_text(model_response)
-        scored = score_reply(reply, self.task, doc.specific["options"], doc.specific["answer"], configured_judge())
+        fields = doc.specific
+        if fields is None:  # every Doc of ours carries them (spinebench_doc)
+            raise ValueError(f"{doc.task_name}: a Doc without its item's fields (doc.specific)")
+        scored = score_reply(reply, self.task, fields["options"], fields["answer"], configured_judge())
         if scored.judge:
-            doc.specific["judge"] = scored.judge
-        doc.specific.update(reply=reply, extracted=list(scored.letters or ()), extraction_stage=scored.stage)
+            fields["judge"] = scored.judge
+        fields.update(reply=reply, extracted=list(scored.letters or ()), extraction_stage=scored.stage)
         return scored.scores
 
 
 def spinebench_metric(task: str) -> SampleLevelMetricGrouping:
+    """The metric group of a task: every name of METRIC_NAMES[task], each averaged over the samples."""
     names = list(METRIC_NAMES[task])
+    better: dict[str, Any] = {name: True for name in names}  # lighteval 0.13 annotates these values as callables
     return SampleLevelMetricGrouping(
         metric_name=names,
-        higher_is_better={name: True for name in names},
+        higher_is_better=better,
         category=SamplingMethod.GENERATIVE,
         sample_level_fn=SpineBenchScore(task),
         corpus_level_fn={name: np.mean for name in names},
@@ -75,6 +82,7 @@ def spinebench_metric(task: str) -> SampleLevelMetricGrouping:
 def task_config(
     name: str, config: str, split: str, prompt=spinebench_doc, repo: str | None = None
 ) -> LightevalTaskConfig:
+    """The lighteval config of task `spinebench:<name>`: zero-shot, generative, on `repo` (default SPINEBENCH_DATA)."""
     return LightevalTaskConfig(
         name=f"spinebench:{name}",
         prompt_function=prompt,
@@ -100,6 +108,8 @@ def blind_doc(line: dict, task_name: str) -> Doc:
 
 @dataclass(frozen=True)
 class TaskSpec:
+    """What a lighteval task reads (config, split, dataset folder) and how a row becomes its Doc."""
+
     config: str
     split: str
     prompt: Callable[[dict, str], Doc]
@@ -118,6 +128,7 @@ def task_specs(data: str) -> dict[str, TaskSpec]:
 
 
 def tasks_table() -> list[LightevalTaskConfig]:
+    """Every task's lighteval config over the dataset folder in SPINEBENCH_DATA (read now)."""
     return [
         task_config(name.removeprefix("spinebench:"), spec.config, spec.split, spec.prompt, spec.folder)
         for name, spec in task_specs(data_path()).items()

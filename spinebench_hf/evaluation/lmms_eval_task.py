@@ -45,12 +45,17 @@ cluster_key: study_id
 
 
 def lmms_name(task: str) -> str:
-    """lmms-eval's name of a task (`spinebench:diagnosis` → `spinebench_diagnosis`)."""
+    """lmms-eval's name of a task (`spinebench:diagnosis` → `spinebench_diagnosis`).
+
+    >>> lmms_name("spinebench:localization_full")
+    'spinebench_localization_full'
+    """
     return task.replace(TASK_PREFIX, TASK_PREFIX.rstrip(":") + "_")
 
 
 SETTINGS_FILE = "spinebench_dataset.json"  # the dataset folder and fingerprint a task folder was written for
-UTILS = '''"""Written by `spinebench lmms-eval-tasks`: the functions live in spinebench_hf.evaluation.lmms_eval_task."""
+UTILS = '''"""Written by `spinebench lmms-eval-tasks`: the functions live in \
+spinebench_hf.evaluation.lmms_eval_task."""
 from pathlib import Path
 
 from spinebench_hf.evaluation.lmms_eval_task import (  # noqa: F401
@@ -64,10 +69,12 @@ def check_dataset(dataset):
 
 
 def doc_to_visual(doc: dict) -> list[Image.Image]:
+    """The row's image, as RGB."""
     return [doc["image"].convert("RGB")]
 
 
 def doc_to_text(doc: dict, lmms_eval_specific_kwargs=None) -> str:
+    """The paper's prompt for the row (`prompts.build_prompt`); lmms-eval's extra arguments are ignored."""
     return build_prompt(doc)
 
 
@@ -106,6 +113,7 @@ def process_results(doc: dict, results: list[str]) -> dict[str, dict]:
 
 
 def aggregate(records: list[dict]) -> float:
+    """The mean `score` of the per-sample records (NaN when there are none)."""
     return sum(record["score"] for record in records) / len(records) if records else float("nan")
 
 
@@ -115,9 +123,10 @@ def check_dataset(dataset, settings_path: Path):
     current = dataset_fingerprint(settings["dataset"])
     if current != settings["fingerprint"]:
         raise ValueError(
-            f"{settings['dataset']} was rebuilt (fingerprint {current[:16]}, the task folder {Path(settings_path).parent} "
-            f"was written for {settings['fingerprint'][:16]}): run `spinebench lmms-eval-tasks` again and pass its "
-            "folder to --include_path, so that no reply cached for the old questions is reused"
+            f"{settings['dataset']} was rebuilt (fingerprint {current[:16]}, the task folder "
+            f"{Path(settings_path).parent} was written for {settings['fingerprint'][:16]}): run `spinebench "
+            "lmms-eval-tasks` again and pass its folder to --include_path, so that no reply cached for the old "
+            "questions is reused"
         )
     return dataset
 
@@ -154,7 +163,19 @@ def group_yaml(names: list[str], fingerprint: str) -> str:
 
 
 def write_task_folder(data: str | Path, folder: str | Path) -> Path:
-    """The lmms-eval task folder for the dataset `data` (a build or an imported release) in `folder`."""
+    """The lmms-eval task folder for the dataset `data` (a build or an imported release) in `folder`.
+
+    Args:
+        data: the dataset folder; the task YAML files record it as an absolute path, with its fingerprint.
+        folder: where to write the task folder (made if missing; files of the same names are overwritten).
+
+    Returns:
+        `folder`, holding a YAML file per protocol task, the shared template, the group `spinebench`, utils.py and
+        the settings file `check_dataset` reads: the path to give lmms-eval's `--include_path`.
+
+    Raises:
+        SpineBenchError: `data` is not a SpineBench dataset folder (no build_report.json or import_report.json).
+    """
     data, folder = str(Path(data).resolve()), Path(folder)
     fingerprint = dataset_fingerprint(data)
     folder.mkdir(parents=True, exist_ok=True)

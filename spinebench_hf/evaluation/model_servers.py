@@ -25,12 +25,14 @@ class ServerError(SpineBenchError):
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free when asked (another process may take it before it is used)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
 def answers(url: str) -> bool:
+    """Whether `url` answers within 2 s with a status below 500 (a 4xx counts: the server is up)."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status < 500
@@ -67,6 +69,7 @@ def running_server(command: list[str], ready_url: str, *, timeout: float, log: P
 
 
 def stop(process: subprocess.Popen, grace: float = 20.0) -> None:
+    """SIGTERM the process's group, then SIGKILL it if it has not exited within `grace` seconds."""
     if process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):

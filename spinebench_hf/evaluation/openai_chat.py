@@ -16,8 +16,11 @@ from __future__ import annotations
 import base64
 import io
 import time
+from collections.abc import Sequence
+from typing import Any, cast
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 from PIL import Image
 
 from ..errors import SpineBenchError
@@ -39,17 +42,20 @@ def data_url(data: bytes) -> str:
 
 
 def image_data_url(image: Image.Image) -> str:
+    """A PIL image as the data URL of its RGB PNG."""
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="PNG")
     return data_url(buffer.getvalue())
 
 
-def chat_messages(prompt: str, images: list[Image.Image] | None = None, image_files: list[bytes] = ()) -> list[dict]:
+def chat_messages(
+    prompt: str, images: Sequence[Image.Image] | None = None, image_files: Sequence[bytes] = ()
+) -> list[ChatCompletionMessageParam]:
     """One user turn: the prompt, then the image(s) — the paper's prompts end with `<image>`."""
     urls = [image_data_url(image) for image in images or ()] + [data_url(data) for data in image_files]
-    parts = [{"type": "text", "text": prompt}]
+    parts: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
     parts += [{"type": "image_url", "image_url": {"url": url}} for url in urls]
-    return [{"role": "user", "content": parts}]
+    return [cast("ChatCompletionMessageParam", {"role": "user", "content": parts})]
 
 
 def client_for(server: ServerSettings) -> openai.OpenAI:
@@ -59,15 +65,34 @@ def client_for(server: ServerSettings) -> openai.OpenAI:
     )
 
 
-def chat(client: openai.OpenAI, model: str, messages: list[dict], max_tokens: int, shown_url: str) -> str:
+def chat(
+    client: openai.OpenAI, model: str, messages: Sequence[ChatCompletionMessageParam], max_tokens: int, shown_url: str
+) -> str:
     """One completion's text (greedy); a refused or unreachable request becomes a BackendError naming the server."""
     return complete(client, model, messages, max_tokens, shown_url)[0]
 
 
 def complete(
-    client: openai.OpenAI, model: str, messages: list[dict], max_tokens: int, shown_url: str, temperature: float = 0.0
+    client: openai.OpenAI,
+    model: str,
+    messages: Sequence[ChatCompletionMessageParam],
+    max_tokens: int,
+    shown_url: str,
+    temperature: float = 0.0,
 ) -> tuple[str, int | None]:
     """(the completion's text, its completion tokens where the server reports usage).
+
+    Args:
+        client: the openai client (`client_for`); its `max_retries` also bounds the tries of a malformed answer.
+        model: the model name the server serves.
+        messages: the chat messages (`chat_messages`).
+        max_tokens: the most tokens the completion may have.
+        shown_url: the server's URL as error messages name it.
+        temperature: the sampling temperature; 0, greedy, by default.
+
+    Returns:
+        The completion's text ("" when the server sends no content) and its completion token count, or None where
+        the server reports no usage.
 
     Raises:
         AccessDenied: the server answered 401 or 403 (with its message).

@@ -15,6 +15,7 @@ from ..sqlite_store import Store
 
 
 def reply_key(fingerprint: str, item_id: str, model: str, generation: dict, prompt: str, image: bytes) -> str:
+    """The digest of everything that could change a reply (module docstring): the key a reply is stored under."""
     parts = [
         fingerprint,
         item_id,
@@ -27,7 +28,8 @@ def reply_key(fingerprint: str, item_id: str, model: str, generation: dict, prom
 
 
 class ResponseCache:
-    """Each `put` is committed at once (`sqlite_store.Store`), so a killed sweep loses at most the requests in flight."""
+    """Each `put` is committed at once (`sqlite_store.Store`), so a killed sweep loses at most the requests in
+    flight."""
 
     VERSION = 1
 
@@ -40,10 +42,13 @@ class ResponseCache:
         )
 
     def get_many(self, keys: list[str]) -> dict[str, tuple[str, int | None]]:
+        """(reply, completion tokens) of every key stored; keys not stored are left out."""
         return {key: (reply, tokens) for key, (_, _, reply, tokens) in self.store.get_many(keys).items()}
 
     def put(self, key: str, model: str, item: str, reply: str, completion_tokens: int | None) -> None:
+        """Store one reply under `key`, with its model, item id and completion tokens, and commit."""
         self.store.put(key, model, item, reply, completion_tokens)
 
     def close(self) -> None:
+        """Close the cache file."""
         self.store.close()

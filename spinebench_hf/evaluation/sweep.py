@@ -18,16 +18,12 @@ has lighteval's own caching, not this response cache).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -36,16 +32,20 @@ from ..errors import SpineBenchError
 from ..metrics import METRIC_NAMES, TASKS, score_reply
 from ..prompts import build_prompt
 from ..schema import FAILED_STAGE
-from ..settings import LOCAL_SERVER_DEFAULTS, SERVER_START_TIMEOUT, ServerSettings, api_key
+from ..settings import api_key
 from .docs import BLIND, blank_png, specific, task_folder
 from .judge import configured_judge
-from .model_servers import free_port, running_server
 from .response_cache import ResponseCache, reply_key
-from .sweep_config import BASELINES, ModelEntry, Sweep, model_identity
+
+if TYPE_CHECKING:
+    from .sweep_backends import Backend
+    from .sweep_config import Sweep
 
 
 @dataclass
 class Question:
+    """One question as the sweep asks it."""
+
     task: str  # the task's name, spinebench:...
     prompt: str
     image: bytes  # the image file as sent
@@ -55,6 +55,8 @@ class Question:
 
 @dataclass
 class TaskRun:
+    """What happened to one model's questions of one task: the summary table's row."""
+
     model: str
     task: str
     questions: int = 0
@@ -66,6 +68,7 @@ class TaskRun:
 
     @property
     def complete(self) -> bool:
+        """Whether every question got a reply."""
         return self.failed == 0
 
 
@@ -95,134 +98,8 @@ def questions_of(sweep: Sweep, task: str, identity: str, fingerprint: str) -> li
     return found
 
 
-def openai_answerer(entry: ModelEntry, sweep: Sweep, server: ServerSettings) -> Answerer:
-    """Questions asked `concurrency` at a time. After a 401/403 no further request of this model is sent: every
-    question left fails with the server's message, and the sweep goes on to the next model."""
-    from .openai_chat import AccessDenied, chat_messages, client_for, complete
-
-    client = client_for(server)
-    denied: list[AccessDenied] = []
-
-    def ask(question: Question) -> tuple[str, int | None]:
-        if denied:
-            raise denied[0]
-        messages = chat_messages(question.prompt, image_files=[question.image])
-        try:
-            return complete(
-                client, entry.get("model"), messages, sweep.max_new_tokens, server.base_url, sweep.temperature
-            )
-        except AccessDenied as exc:
-            if not denied:
-                denied.append(exc)
-                print(f"spinebench sweep: {entry.name}: {exc}; no further request is sent for it", file=sys.stderr)
-            raise
-
-    def answer(questions: list[Question]) -> Iterator[tuple[Question, Reply, int | None]]:
-        pool = ThreadPoolExecutor(server.concurrency)
-        futures = {pool.submit(ask, question): question for question in questions}
-        try:
-            for future in as_completed(futures):
-                try:
-                    reply, tokens = future.result()
-                    yield futures[future], reply, tokens
-                except SpineBenchError as exc:
-                    yield futures[future], exc, None
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: what was answered is already stored
-
-    return answer
-
-
-def server_settings(entry: ModelEntry, base_url: str, defaults: ServerSettings) -> ServerSettings:
-    return ServerSettings(
-        base_url=base_url,
-        api_key=api_key(entry.get("api_key_env")) or "EMPTY",
-        concurrency=entry.get("concurrency", defaults.concurrency),
-        timeout=float(entry.get("timeout", defaults.timeout)),
-        retries=entry.get("retries", defaults.retries),
-    )
-
-
-def baseline_answerer(entry: ModelEntry, sweep: Sweep) -> Answerer:
-    """`random` and `healthy` answer here, with no harness; `nearest-neighbour` needs the encoder, through its
-    lighteval model class."""
-    name = BASELINES[entry.get("baseline")]
-    if name == "nearest_neighbour":
-        return nearest_neighbour_answerer(entry, sweep)
-    from ..settings import baseline_seed
-    from .baseline_rules import answer_reply, healthy_letters, random_letters
-
-    seed = baseline_seed()
-
-    def letters(question: Question) -> tuple[str, ...]:
-        fields = question.specific
-        if name == "random_baseline":
-            return random_letters(fields["id"], fields["task"], len(fields["options"]), seed)
-        return healthy_letters(fields["options"], fields["task"])
-
-    def answer(questions: list[Question]) -> Iterator[tuple[Question, Reply, int | None]]:
-        yield from ((q, answer_reply(letters(q), q.specific["task"]), None) for q in questions)
-
-    return answer
-
-
-def nearest_neighbour_answerer(entry: ModelEntry, sweep: Sweep) -> Answerer:
-    import io
-
-    from lighteval.models.custom.custom_model import CustomModelConfig
-    from lighteval.tasks.requests import Doc
-    from PIL import Image
-
-    from .baselines import NearestNeighbourBaseline
-    from .lighteval_models import model_file
-
-    config = CustomModelConfig(model_name=entry.name, model_definition_file_path=str(model_file("nearest_neighbour")))
-    model = NearestNeighbourBaseline(config, data=str(sweep.dataset))
-
-    def doc(question: Question) -> Doc:
-        return Doc(
-            query=question.prompt,
-            choices=[],
-            gold_index=0,
-            specific=question.specific,
-            images=[Image.open(io.BytesIO(question.image))],
-        )
-
-    def answer(questions: list[Question]) -> Iterator[tuple[Question, Reply, int | None]]:
-        for start in range(0, len(questions), 64):
-            batch = questions[start : start + 64]
-            yield from ((q, reply, None) for q, reply in zip(batch, model.replies([doc(q) for q in batch])))
-
-    return answer
-
-
-@contextlib.contextmanager
-def answerer_for(entry: ModelEntry, sweep: Sweep, output: Path) -> Iterator[Answerer]:
-    from ..settings import API_DEFAULTS
-
-    if entry.backend == "openai":
-        yield openai_answerer(entry, sweep, server_settings(entry, entry.get("base_url"), API_DEFAULTS))
-    elif entry.backend == "baseline":
-        yield baseline_answerer(entry, sweep)
-    else:  # a server of ours: vllm or any command
-        if entry.backend == "vllm":
-            port = entry.get("port") or free_port()
-            command = ["vllm", "serve", entry.get("model"), "--port", str(port), *entry.get("serve_args", [])]
-            base_url = f"http://127.0.0.1:{port}/v1"
-            ready_url = f"{base_url}/models"
-        else:
-            command, base_url, ready_url = entry.get("command"), entry.get("base_url"), entry.get("ready_url")
-        with running_server(
-            command,
-            ready_url,
-            timeout=float(entry.get("ready_timeout", SERVER_START_TIMEOUT)),
-            log=output / "servers" / f"{entry.name}.log",
-        ):
-            yield openai_answerer(entry, sweep, server_settings(entry, base_url, LOCAL_SERVER_DEFAULTS))
-
-
 def run_model(
-    entry: ModelEntry,
+    entry: Backend,
     answer: Answerer,
     sweep: Sweep,
     cache: ResponseCache,
@@ -232,7 +109,7 @@ def run_model(
 ) -> list[TaskRun]:
     """Every task of the sweep for one model, through one queue: the questions not in the cache, of all tasks
     together, are asked `concurrency` at a time; each reply is stored as it arrives. Then the details per task."""
-    identity = model_identity(entry)
+    identity = entry.identity()
     questions = {task: questions_of(sweep, task, identity, fingerprint) for task in sweep.tasks}
     runs = {task: TaskRun(entry.name, task, questions=len(found)) for task, found in questions.items()}
     everything = [question for found in questions.values() for question in found]
@@ -272,13 +149,14 @@ def write_details(
     config, judge, rows = TASKS[task].config, configured_judge(), []
     for question in questions:
         fields = dict(question.specific)
+        metric: dict[str, float | None]
         if question.key in replies:
             scored = score_reply(replies[question.key], config, fields["options"], fields["answer"], judge)
             fields.update(
                 reply=replies[question.key], extracted=list(scored.letters or ()), extraction_stage=scored.stage
             )
             fields |= {"judge": scored.judge} if scored.judge else {}
-            metric = scored.scores
+            metric = dict(scored.scores)
         else:
             fields.update(reply="", extracted=[], extraction_stage=FAILED_STAGE, error=failures.get(question.key, ""))
             metric = {name: None for name in METRIC_NAMES[config]}
@@ -295,56 +173,6 @@ def write_details(
     return path
 
 
-def run_transformers(entry: ModelEntry, sweep: Sweep, output: Path) -> list[TaskRun]:
-    """lighteval's in-process VLM backend, through `spinebench eval accelerate`; its details moved under the name."""
-    runs = output / "runs" / entry.name
-    shutil.rmtree(runs, ignore_errors=True)
-    model_args = ",".join(
-        [
-            f"model_name={entry.get('model')}",
-            f"generation_size={sweep.max_new_tokens}",
-            f"batch_size={entry.get('batch_size', 1)}",
-            *([entry.get("model_args")] if entry.get("model_args") else []),
-        ]
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "spinebench_hf.cli",
-        "eval",
-        "accelerate",
-        model_args,
-        ",".join(f"{task}|0" for task in sweep.tasks),
-        "--custom-tasks",
-        "spinebench_hf.evaluation.lighteval_task",
-        "--vision-model",
-        "--output-dir",
-        str(runs),
-        "--save-details",
-    ]
-    start = time.monotonic()
-    log = output / "servers" / f"{entry.name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as handle:
-        done = subprocess.run(
-            command,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=dict(os.environ, SPINEBENCH_DATA=str(sweep.dataset.resolve())),
-        )
-    target = output / "details" / entry.name / "transformers"
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    for path in runs.rglob("details_spinebench:*.parquet"):
-        shutil.move(path, target / path.name)
-    seconds = time.monotonic() - start
-    found = {path.name.split("|")[0].removeprefix("details_") for path in target.iterdir()}
-    return [
-        TaskRun(entry.name, task, failed=0 if done.returncode == 0 and task in found else 1, seconds=seconds)
-        for task in sweep.tasks
-    ]
-
-
 def run_sweep(sweep: Sweep, output: str | Path, progress: bool = True) -> list[TaskRun]:
     """Every model on every task; returns one TaskRun per model and task (see `summary`)."""
     output = Path(output)
@@ -354,12 +182,8 @@ def run_sweep(sweep: Sweep, output: str | Path, progress: bool = True) -> list[T
     results: list[TaskRun] = []
     try:
         for entry in sweep.models:
-            if entry.backend == "transformers":
-                results += run_transformers(entry, sweep, output)
-                continue
             try:
-                with answerer_for(entry, sweep, output) as answer:
-                    results += run_model(entry, answer, sweep, cache, fingerprint, output, progress)
+                results += entry.run(sweep, output, cache, fingerprint, progress)
             except SpineBenchError as exc:  # its server never answered: every question of it failed, the sweep goes on
                 print(f"spinebench sweep: {entry.name}: {exc}", file=sys.stderr)
                 done = {run.task for run in results if run.model == entry.name}
@@ -373,7 +197,7 @@ def check_keys(sweep: Sweep) -> None:
     """Before any request: every `api_key_env` a model names is set (an unset one would send no key, and collect
     a 401 per question)."""
     for index, entry in enumerate(sweep.models):
-        variable = entry.get("api_key_env")
+        variable = getattr(entry, "api_key_env", None)
         if variable and api_key(variable) is None:
             raise SpineBenchError(
                 f"{sweep.path}: models[{index}] ({entry.name}): api_key_env names {variable}, which "

@@ -4,7 +4,8 @@
     tasks: [spinebench:diagnosis, spinebench:localization]
     generation: {max_new_tokens: 1024, temperature: 0}
     models:
-      - {name: qwen2.5-vl-7b, backend: vllm, model: Qwen/Qwen2.5-VL-7B-Instruct, serve_args: [--tensor-parallel-size, "2"]}
+      - {name: qwen2.5-vl-7b, backend: vllm, model: Qwen/Qwen2.5-VL-7B-Instruct,
+         serve_args: [--tensor-parallel-size, "2"]}
       - {name: gpt-4o, backend: openai, model: gpt-4o-2024-11-20, base_url: "https://api.example/v1",
          api_key_env: OPENAI_API_KEY, concurrency: 16}
       - {name: local, backend: server, command: [python, my_server.py], ready_url: "http://127.0.0.1:8000/v1/models",
@@ -12,114 +13,63 @@
       - {name: random, backend: baseline, baseline: random}
       - {name: small-vlm, backend: transformers, model: ORG/VLM, batch_size: 4}
 
-An error names the file, the line and the field.
+The file is validated by pydantic models (`SweepFile` here, one class per backend in `sweep_backends.py`, all with
+`extra="forbid"`); an error names the file, the line and the field.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import SpineBenchError
 from ..metrics import TASK_PREFIX, TASKS
 from ..settings import GENERATION_SIZE
-
-BASELINES = {"random": "random_baseline", "healthy": "healthy_baseline", "nearest-neighbour": "nearest_neighbour"}
-# backend -> (required keys, optional keys) besides name and backend
-BACKENDS = {
-    "openai": ({"model", "base_url"}, {"api_key_env", "concurrency", "timeout", "retries"}),
-    "vllm": ({"model"}, {"serve_args", "port", "ready_timeout", "concurrency", "timeout", "retries"}),
-    "server": (
-        {"command", "ready_url", "base_url", "model"},
-        {"ready_timeout", "api_key_env", "concurrency", "timeout", "retries"},
-    ),
-    "baseline": ({"baseline"}, set()),
-    "transformers": ({"model"}, {"batch_size", "model_args"}),
-}
-
-
-# the type of each setting: a wrong one is an error naming the field, not a crash halfway through the sweep
-TEXT = "a string"
-WORDS = "a list of strings"
-COUNT = "a whole number >= 1"
-TRIES = "a whole number >= 0"
-SECONDS = "a number of seconds > 0"
-SETTING_TYPES = {
-    "model": TEXT,
-    "base_url": TEXT,
-    "api_key_env": TEXT,
-    "ready_url": TEXT,
-    "model_args": TEXT,
-    "baseline": TEXT,
-    "command": WORDS,
-    "serve_args": WORDS,
-    "concurrency": COUNT,
-    "port": COUNT,
-    "batch_size": COUNT,
-    "retries": TRIES,
-    "timeout": SECONDS,
-    "ready_timeout": SECONDS,
-}
-# what produces an entry's replies (besides its backend): two entries alike in these would get the same replies
-IDENTITY = {
-    "openai": ("model", "base_url"),
-    "vllm": ("model", "serve_args"),
-    "server": ("command", "base_url", "model"),
-    "baseline": ("baseline",),
-    "transformers": ("model", "model_args"),
-}
-# a model's name is a folder of the output (details/<name>/): letters, digits and . _ + - only, never . or ..
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
-
-
-def type_error(kind: str, value: object) -> str | None:
-    """Why `value` is not of the setting type `kind`, or None when it is."""
-    fits = {
-        TEXT: isinstance(value, str) and bool(value.strip()),
-        WORDS: isinstance(value, list) and all(isinstance(word, str) for word in value),
-        COUNT: isinstance(value, int) and not isinstance(value, bool) and value >= 1,
-        TRIES: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-        SECONDS: isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0,
-    }[kind]
-    return None if fits else f"expected {kind}, found {value!r}"
+from .sweep_backends import BACKENDS, Backend
 
 
 class SweepError(SpineBenchError):
     """SWEEP.yaml does not describe a sweep; the message names the file, line and field."""
 
 
-@dataclass(frozen=True)
-class ModelEntry:
-    name: str
-    backend: str
-    options: dict  # the entry's other keys, checked against BACKENDS
+class Generation(BaseModel):
+    """`generation:` of SWEEP.yaml."""
 
-    def get(self, key: str, default=None):
-        return self.options.get(key, default)
+    model_config = ConfigDict(extra="forbid", strict=True)
+    max_new_tokens: int = Field(GENERATION_SIZE, ge=1)
+    temperature: float = Field(0.0, ge=0)
 
 
-def model_identity(entry: ModelEntry) -> str:
-    """What produces an entry's replies, for the response cache: the backend and the model, with the server it is
-    asked on (an API's base URL, a `server`'s command) or vLLM's settings for it. The entry's name is not part of
-    it: renaming an entry keeps its replies; two entries with one identity are refused by `load_sweep`."""
-    return json.dumps([entry.backend, *(entry.get(key) for key in IDENTITY[entry.backend])])
+class SweepFile(BaseModel):
+    """The top level of SWEEP.yaml; each model entry is checked by its backend's class."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    dataset: str
+    tasks: list[str] = Field(
+        default_factory=lambda: [f"{TASK_PREFIX}diagnosis", f"{TASK_PREFIX}localization"], min_length=1
+    )
+    generation: Generation = Field(default_factory=lambda: Generation())
+    models: list[dict[str, Any]] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
 class Sweep:
+    """A validated sweep: the dataset folder, the task names, the generation settings and the model entries."""
+
     dataset: Path
     tasks: tuple[str, ...]
     max_new_tokens: int
     temperature: float
-    models: tuple[ModelEntry, ...] = field(default_factory=tuple)
+    models: tuple[Backend, ...] = field(default_factory=tuple)
     path: Path = Path("SWEEP.yaml")  # the file it was read from, named in errors
 
     @property
     def generation(self) -> dict:
+        """The generation settings, as the response cache keys them."""
         return {"max_new_tokens": self.max_new_tokens, "temperature": self.temperature}
 
 
@@ -136,8 +86,50 @@ def _child(node: yaml.Node | None, key) -> yaml.Node | None:
     return None
 
 
+class _Locator:
+    """Turns a path of keys into "FILE, line N: a.b[2].c: message"."""
+
+    def __init__(self, path: Path, root: yaml.Node | None):
+        self.path, self.root = path, root
+
+    def error(self, where: list, message: str) -> SweepError:
+        node = self.root
+        for key in where:
+            node = _child(node, key) if _child(node, key) is not None or not isinstance(key, str) else node
+        dotted = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
+        return SweepError(f"{self.path}, {_line(node)}: {dotted or 'the file'}: {message}")
+
+    def from_validation(self, exc: ValidationError, prefix: list, backend: str | None = None) -> SweepError:
+        """The first problem pydantic found, located."""
+        problem = exc.errors()[0]
+        where = [*prefix, *(key for key in problem["loc"] if key not in ("function-after",))]
+        if problem["type"] == "missing":
+            return self.error(
+                where[:-1], f"{'the ' + backend + ' backend' if backend else 'the file'} needs {where[-1]}"
+            )
+        if problem["type"] == "extra_forbidden":
+            known = sorted(BACKENDS[backend].model_fields) if backend else sorted(SweepFile.model_fields)
+            return self.error(
+                where,
+                f"not a setting of {'the ' + backend + ' backend' if backend else 'a sweep'}; "
+                f"expected one of {', '.join(known)}",
+            )
+        if problem["type"] == "string_pattern_mismatch" and where[-1] == "name":
+            return self.error(
+                where,
+                "every model needs a name of letters, digits and . _ + - (not starting with . or "
+                f"-; it names the folder of its results), found {problem.get('input')!r}",
+            )
+        return self.error(where, f"{problem['msg']}, found {problem.get('input')!r}")
+
+
 def load_sweep(path: str | Path) -> Sweep:
-    """The sweep in `path`; relative dataset folders are relative to the file."""
+    """The sweep in `path`; a relative dataset folder is relative to the file.
+
+    Raises:
+        SweepError: the file cannot be read, is not YAML, or does not describe a sweep (the message names the line
+            and the field).
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -148,92 +140,53 @@ def load_sweep(path: str | Path) -> Sweep:
         raise SweepError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
         raise SweepError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
-
-    def fail(where: list, message: str):
-        node = root
-        for key in where:
-            node = _child(node, key)
-        dotted = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
-        raise SweepError(f"{path}, {_line(node)}: {dotted or 'the file'}: {message}")
-
+    locate = _Locator(path, root)
     if not isinstance(data, dict):
-        fail([], "expected a mapping with dataset, tasks, generation and models")
-    unknown = set(data) - {"dataset", "tasks", "generation", "models"}
-    if unknown:
-        fail([sorted(unknown)[0]], "unknown field; expected dataset, tasks, generation, models")
-    if not isinstance(data.get("dataset"), str):
-        fail(["dataset"], "expected the path of a folder from spinebench build or import-release")
-    tasks = data.get("tasks", [f"{TASK_PREFIX}diagnosis", f"{TASK_PREFIX}localization"])
-    if not isinstance(tasks, list) or not tasks:
-        fail(["tasks"], "expected a list of task names such as spinebench:diagnosis")
-    for index, task in enumerate(tasks):
-        if not isinstance(task, str) or task.split("|")[0] not in TASKS:
-            fail(["tasks", index], f"{task!r} is not a spinebench task: expected one of {', '.join(TASKS)}")
-    generation = data.get("generation") or {}
-    if not isinstance(generation, dict) or set(generation) - {"max_new_tokens", "temperature"}:
-        fail(["generation"], "expected {max_new_tokens: N, temperature: T}")
-    max_new_tokens, temperature = generation.get("max_new_tokens", GENERATION_SIZE), generation.get("temperature", 0)
-    if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        fail(["generation", "max_new_tokens"], f"expected a positive integer, found {max_new_tokens!r}")
-    if not isinstance(temperature, (int, float)) or temperature < 0:
-        fail(["generation", "temperature"], f"expected a number >= 0, found {temperature!r}")
-    models = data.get("models")
-    if not isinstance(models, list) or not models:
-        fail(["models"], "expected a list of models, each with a name and a backend")
-    entries, names, identities = [], set(), {}
-    for index, model in enumerate(models):
-        entry = _model_entry(model, index, names, fail)
-        same = identities.setdefault(model_identity(entry), index)
-        if same != index:
-            fail(
-                ["models", index],
-                f"the same model as models[{same}] ({entries[same].name}): the same backend and "
-                f"{', '.join(IDENTITY[entry.backend])}; two entries of a sweep never share replies, so list it once",
+        raise locate.error([], "expected a mapping with dataset, tasks, generation and models")
+    try:
+        top = SweepFile.model_validate(data)
+    except ValidationError as exc:
+        raise locate.from_validation(exc, []) from None
+    for index, task in enumerate(top.tasks):
+        if task.split("|")[0] not in TASKS:
+            raise locate.error(
+                ["tasks", index], f"{task!r} is not a spinebench task: expected one of {', '.join(TASKS)}"
             )
-        entries.append(entry)
-    dataset = Path(data["dataset"])
+    models = _models(top.models, locate)
+    dataset = Path(top.dataset)
     return Sweep(
         dataset if dataset.is_absolute() else path.parent / dataset,
-        tuple(t.split("|")[0] for t in tasks),
-        max_new_tokens,
-        float(temperature),
-        tuple(entries),
+        tuple(t.split("|")[0] for t in top.tasks),
+        top.generation.max_new_tokens,
+        float(top.generation.temperature),
+        models,
         path,
     )
 
 
-def _model_entry(model, index: int, names: set, fail) -> ModelEntry:
-    where = ["models", index]
-    if not isinstance(model, dict):
-        fail(where, "expected a mapping such as {name: ..., backend: ...}")
-    name, backend = model.get("name"), model.get("backend")
-    if not isinstance(name, str) or not NAME.fullmatch(name):
-        fail(
-            where + ["name"] if "name" in model else where,
-            f"every model needs a name of letters, digits and . _ + - "
-            f"(not starting with . or -; it names the model's folder of results); found {name!r}",
-        )
-    if name in names:
-        fail(where + ["name"], f"{name!r} is used twice")
-    names.add(name)
-    if backend not in BACKENDS:
-        fail(
-            where + ["backend"] if "backend" in model else where,
-            f"backend {backend!r} is not one of {sorted(BACKENDS)}",
-        )
-    required, optional = BACKENDS[backend]
-    options = {k: v for k, v in model.items() if k not in ("name", "backend")}
-    missing = sorted(required - set(options))
-    if missing:
-        fail(where, f"the {backend} backend needs {', '.join(missing)}")
-    extra = sorted(set(options) - required - optional)
-    if extra:
-        fail(where + [extra[0]], f"not a setting of the {backend} backend; it takes {sorted(required | optional)}")
-    for key, value in options.items():
-        if problem := type_error(SETTING_TYPES[key], value):
-            fail(where + [key], problem)
-    if backend == "baseline" and options["baseline"] not in BASELINES:
-        fail(where + ["baseline"], f"{options['baseline']!r} is not one of {sorted(BASELINES)}")
-    if "command" in options and not options["command"]:
-        fail(where + ["command"], "expected the command that starts the server, e.g. [python, my_server.py]")
-    return ModelEntry(name, backend, options)
+def _models(entries: list[dict], locate: _Locator) -> tuple[Backend, ...]:
+    """Each entry validated by its backend's class; names unique, and no two entries that would share replies."""
+    models: list[Backend] = []
+    names: set[str] = set()
+    identities: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        backend = entry.get("backend")
+        if backend not in BACKENDS:
+            raise locate.error(["models", index, "backend"], f"backend {backend!r} is not one of {sorted(BACKENDS)}")
+        try:
+            model = BACKENDS[backend].model_validate(entry)
+        except ValidationError as exc:
+            raise locate.from_validation(exc, ["models", index], backend) from None
+        if model.name in names:
+            raise locate.error(["models", index, "name"], f"{model.name!r} is used twice")
+        same = identities.setdefault(model.identity(), index)
+        if same != index:
+            raise locate.error(
+                ["models", index],
+                f"the same model as models[{same}] ({models[same].name}): the same "
+                f"backend and {', '.join(model.identity_fields)}; two entries of a "
+                "sweep never share replies, so list it once",
+            )
+        names.add(model.name)
+        models.append(model)
+    return tuple(models)

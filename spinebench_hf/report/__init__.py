@@ -1,4 +1,5 @@
 """Reports: per-sample details -> scored questions -> tables, intervals, plots, robustness, ratings, encoders.
 
-Never imports `sources`, `build` or `evaluation`: it reads lighteval's output files only.
+Never imports `sources`, `construction` or `evaluation`: it reads the harnesses' output files and built
+dataset folders only.
 """

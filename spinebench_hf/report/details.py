@@ -11,6 +11,7 @@ ran the model.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +25,8 @@ from ..schema import SOURCE_NAMES, TASK_VARIANTS, class_name
 LMMS_SAMPLES = "*_samples_spinebench_*.jsonl"
 
 
-def details_files(paths: list[str | Path]) -> list[Path]:
+def details_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The details parquet and samples jsonl files in or named by `paths`; SpineBenchError when there are none."""
     found = []
     for path in map(Path, paths):
         if path.is_dir():
@@ -68,6 +70,7 @@ def variant(task_name: str) -> str:
 
 
 def first_image_bytes(images) -> bytes | None:
+    """The bytes of a Doc's first stored image, or None when it saved none."""
     if images is None or len(images) == 0:
         return None
     first = images[0]
@@ -134,9 +137,22 @@ def lmms_rows(path: Path) -> list[dict]:
     return rows
 
 
-def read_details(paths: list[str | Path]) -> pd.DataFrame:
+def read_details(paths: Sequence[str | Path]) -> pd.DataFrame:
     """One row per (model, sample): the item's fields, the reply, extracted letters, extraction stage and every
-    score (images: `case_images`, for the few questions shown)."""
+    score (images: `case_images`, for the few questions shown).
+
+    Args:
+        paths: lighteval output folders, results_*.json files, details parquet files, lmms-eval output folders or
+            samples jsonl files, in any mix.
+
+    Returns:
+        One row per sample with `model`, `task`, `variant`, the item's fields, `reply`, `extracted`, `stage` and a
+        column for every name of metrics.SCORE_NAMES (NaN where a sample has no such score).
+
+    Raises:
+        SpineBenchError: a path is none of those, nothing was found in them, or a file is unreadable or not
+            SpineBench details.
+    """
     rows = []
     for path in details_files(paths):
         if path.suffix == ".jsonl":
@@ -153,7 +169,7 @@ def read_details(paths: list[str | Path]) -> pd.DataFrame:
                 "id": specific["id"],
                 "image_id": specific["image_id"],
                 # the cluster of the intervals; an imported release has no studies: each image is its own
-                "study_id": str(specific["study_id"]) or str(specific["image_id"]),
+                "study_id": str(specific.get("study_id") or specific["image_id"]),
                 "source": class_name(SOURCE_NAMES, specific["source"]),
                 "disease": class_name(CLASS_NAMES, specific["disease"]),
                 "modality": specific["modality"],
@@ -171,9 +187,21 @@ def read_details(paths: list[str | Path]) -> pd.DataFrame:
     return frame.reindex(columns=[*frame.columns, *(name for name in SCORE_NAMES if name not in frame)])
 
 
-def case_images(paths: list[str | Path], ids: set[str]) -> dict[str, bytes]:
+def case_images(paths: Sequence[str | Path], ids: set[str]) -> dict[str, bytes]:
     """The image of each question in `ids`: from whichever details saved it (lighteval's do), else from the dataset
-    folder a sweep's details name (a sweep does not copy its images); lmms-eval logs carry neither."""
+    folder a sweep's details name (a sweep does not copy its images); lmms-eval logs carry neither.
+
+    Args:
+        paths: the outputs given to `read_details`.
+        ids: the question ids wanted.
+
+    Returns:
+        The stored image file's bytes by question id, for the ids found; an id with no image anywhere (or whose
+        dataset folder was moved or deleted) is left out.
+
+    Raises:
+        SpineBenchError: as `read_details` for the paths, or a dataset folder a sweep names has no readable shard.
+    """
     found: dict[str, bytes] = {}
     in_datasets: dict[tuple[str, str, str], set[str]] = {}
     for path in details_files(paths):
@@ -195,8 +223,19 @@ def case_images(paths: list[str | Path], ids: set[str]) -> dict[str, bytes]:
     return found
 
 
-def scored_questions(paths: list[str | Path]) -> pd.DataFrame:
-    """The details as scored questions: one row per (model, variant, question), a question answered twice refused."""
+def scored_questions(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """The details as scored questions: one row per (model, variant, question), a question answered twice refused.
+
+    Args:
+        paths: the outputs given to `read_details`.
+
+    Returns:
+        The `read_details` table, the input of `tables.write_report` and of the rating kit.
+
+    Raises:
+        SpineBenchError: as `read_details`, or one model answered the same question of one variant twice (e.g. two
+            runs of one model given together).
+    """
     scored = read_details(paths)
     twice = scored.duplicated(["model", "variant", "id"])
     if twice.any():

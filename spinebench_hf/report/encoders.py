@@ -22,6 +22,7 @@ ABBREVIATIONS = ["Dsn", "Fs", "Sas", "Ost", "Scs", "Spondy", "Strcv", "Vc", "Ck"
 
 
 def parse_encoder(spec: str) -> tuple[str, str]:
+    """`NAME[:WEIGHTS]` → (open_clip name, weights), the weights "webli" when not given."""
     name, _, weights = spec.partition(":")
     return name, weights or "webli"
 
@@ -50,6 +51,7 @@ def encoder_table(spec: str, rows: datasets.Dataset, seed: int) -> tuple[pd.Data
 
 
 def separation(spec: str, similarity: np.ndarray, truth: list[str]) -> dict:
+    """`own_top1` and `margin` (module docstring) over the images whose disease has a library (never Healthy)."""
     own, top1, margins = [], 0, []
     for row, disease in zip(similarity, truth):
         if disease not in DISEASES or np.isnan(row[DISEASES.index(disease)]):
@@ -71,6 +73,8 @@ def separation(spec: str, similarity: np.ndarray, truth: list[str]) -> dict:
 def compare_encoders(
     data: str | Path, specs: list[str], output: str | Path, *, limit: int | None = None, seed: int = 0
 ) -> pd.DataFrame:
+    """Compare encoders on the first `limit` (default all) full-split diagnosis questions; writes similarity.csv and
+    separation.csv to `output` and returns the separation table."""
     rows = datasets.load_dataset(str(data), "diagnosis", split="full")
     if limit:
         rows = rows.select(range(min(limit, len(rows))))

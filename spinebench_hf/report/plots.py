@@ -14,10 +14,12 @@ import pandas as pd  # noqa: E402
 
 
 def slug(text: str) -> str:
+    """`text` made safe as a file name: every run of other characters than letters, digits, `.`, `_`, `-` is `_`."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
 
 
 def confusion_heatmap(table: pd.DataFrame, model: str, path: Path) -> Path:
+    """The confusion table as a heatmap (shaded by row share, annotated with counts), saved to `path`."""
     fig, ax = plt.subplots(figsize=(1.0 + 0.7 * len(table.columns), 1.0 + 0.5 * len(table.index)))
     shares = table.div(table.sum(axis=1).replace(0, 1), axis=0)
     ax.imshow(shares.to_numpy(), cmap="Blues", vmin=0, vmax=1)
@@ -50,6 +52,7 @@ def accuracy_bars(frame: pd.DataFrame, by: str, title: str, path: Path) -> Path:
 
 
 def save(fig, path: Path) -> Path:
+    """Write the figure to `path` as a PNG (110 dpi), close it, and return `path`."""
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

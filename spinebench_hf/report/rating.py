@@ -26,9 +26,9 @@ RUBRIC = [
     (
         "clinical_rationality",
         "Clinical Rationality of Reasoning",
-        "How does the reasoning process on the surface of the model perform in terms of clinical logic and validity? Is it "
-        "consistent with established medical knowledge, diagnostic principles, and anatomical understandings related to "
-        "spinal pathology?",
+        "How does the reasoning process on the surface of the model perform in terms of clinical logic and validity? "
+        "Is it consistent with established medical knowledge, diagnostic principles, and anatomical understandings "
+        "related to spinal pathology?",
         {
             1: "The reasoning appears clinically illogical, ineffective, or fundamentally flawed",
             5: "The reasoning appears clinically reasonable, logical, and follows appropriate diagnostic pathways.",
@@ -37,8 +37,9 @@ RUBRIC = [
     (
         "visual_features",
         "Recognition and Application of Key Visual Features",
-        "Does the reasoning process correctly identify and prioritize the most relevant visual evidence in the image (e.g., "
-        "signal changes, structural deformities, displacement, specific anatomical landmarks) to support its conclusions?",
+        "Does the reasoning process correctly identify and prioritize the most relevant visual evidence in the image "
+        "(e.g., signal changes, structural deformities, displacement, specific anatomical landmarks) to support its "
+        "conclusions?",
         {
             1: "Fails to identify key features or severely focuses on irrelevant details",
             3: "Identifies some relevant features but may misinterpret or omit key features.",
@@ -49,9 +50,9 @@ RUBRIC = [
     (
         "spatial_reasoning",
         "Quality of Spatial Reasoning (especially for localization tasks)",
-        "How does the reasoning process demonstrate an understanding of three-dimensional spatial relationships within the "
-        "spine (e.g., vertebral levels, anterior-posterior structures, intervertebral foramen space, spinal canal "
-        "relationships) even when interpreting two-dimensional images?",
+        "How does the reasoning process demonstrate an understanding of three-dimensional spatial relationships "
+        "within the spine (e.g., vertebral levels, anterior-posterior structures, intervertebral foramen space, "
+        "spinal canal relationships) even when interpreting two-dimensional images?",
         {
             1: "Demonstrates poor or incorrect spatial understanding",
             3: "Shows basic spatial awareness but may make errors in precise localization or spatial relationships.",
@@ -104,6 +105,15 @@ def spreadsheet_safe(value: object) -> object:
 
 
 def write_sheet(sample: pd.DataFrame, output: str | Path) -> dict[str, Path]:
+    """Write the rating sheet, its page and the key.
+
+    Args:
+        sample: the sampled replies (`sample_replies`), with their images in an `image` column.
+        output: the folder to write into.
+
+    Returns:
+        The paths of `sheet` (rating_sheet.csv), `html` (rating_sheet.html) and `key` (key.csv, sample → model).
+    """
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     sheet = sample.assign(**{c: "" for c in CRITERIA}, rater="", comment="")[SHEET_COLUMNS].map(spreadsheet_safe)

@@ -32,6 +32,8 @@ SIGN_FLIP_DRAWS = 20_000
 
 @dataclass(frozen=True)
 class Estimate:
+    """A mean with its clustered SE, counts of questions and clusters, 95 % interval and effective sample size."""
+
     mean: float
     se: float  # clustered
     n: int
@@ -70,6 +72,8 @@ def clustered_mean(
 
 @dataclass(frozen=True)
 class Comparison:
+    """A paired comparison of two models: the mean difference A − B with its interval, and its p-value."""
+
     difference: Estimate  # model A minus model B, per question
     p_value: float  # two-sided, by study-level sign flips
 

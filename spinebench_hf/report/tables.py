@@ -26,7 +26,7 @@ from .statistics import clustered_mean, paired_comparison
 
 INVALID, MULTIPLE = "invalid", "several letters"
 PAPER_COLUMNS = ["Model", "SDD Acc", "SLL Acc", "SLL Pre", "SLL Recall", "Overall Acc"]
-# The paper's main results on SpineBench-Sub, as published (spec/paper-facts.md §7.1; final version, 2025-06-04)
+# The paper's main results on SpineBench-Sub, as published (docs/paper.md §7.1; final version, 2025-06-04)
 PAPER_RESULTS = [
     ["Gemini-2.5-pro-exp-03-25", "32.37", "9.35", "48.61", "63.55", "20.86"],
     ["GPT-4o-2024-11-20", "23.64", "9.69", "46.66", "38.16", "16.67"],
@@ -45,10 +45,12 @@ RELEASE_ID_PREFIX = "release/"  # the ids of `spinebench import-release`
 
 
 def percent(value: float | None) -> str:
+    """A fraction as a percentage with two decimals (0.5 → "50.00"); "-" for None or NaN."""
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.2f}"
 
 
 def task_mean(scored: pd.DataFrame, model: str, task: str, score: str) -> float | None:
+    """A model's mean `score` on a task over its answered questions (failed requests left out); None if none."""
     rows = scored[(scored.model == model) & (scored.task == task) & (scored.stage != FAILED_STAGE)]
     return float(rows[score].mean()) if len(rows) else None
 
@@ -78,11 +80,13 @@ def md_text(value: object) -> str:
 
 
 def markdown(columns: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table of the cells, each escaped by `md_text`."""
     lines = ["| " + " | ".join(map(md_text, columns)) + " |", "|" + "---|" * len(columns)]
     return "\n".join(lines + ["| " + " | ".join(map(md_text, row)) + " |" for row in rows])
 
 
 def paper_table(scored: pd.DataFrame) -> str:
+    """The paper-format table in Markdown (percent), one row per model, then the paper's random row."""
     rows = [[row[0], *map(percent, row[1:])] for row in paper_rows(scored)]
     return markdown(PAPER_COLUMNS, rows + [["Random (paper)", "20.00", "-", "-", "-", "-"]])
 
@@ -119,15 +123,17 @@ def cluster_unit(scored: pd.DataFrame) -> str:
 
 
 def beside_the_paper(scored: pd.DataFrame) -> str:
+    """The note of `beside_rows`, then this run's rows and the paper's published ones as a Markdown table."""
     note, rows = beside_rows(scored)
     return note + "\n\n" + markdown(PAPER_COLUMNS, rows)
 
 
 def beside_the_paper_html(scored: pd.DataFrame) -> str:
-    from .pages import frame_table
+    """`beside_the_paper` as HTML: the note as a paragraph, then the table."""
+    from .pages import frame_table, paragraph
 
     note, rows = beside_rows(scored)
-    return f"<p>{note}</p>" + frame_table(pd.DataFrame(rows, columns=PAPER_COLUMNS))
+    return paragraph(note) + frame_table(pd.DataFrame(rows, columns=PAPER_COLUMNS))
 
 
 def breakdown(scored: pd.DataFrame, by: str, score: str = "acc") -> pd.DataFrame:
@@ -178,6 +184,7 @@ def level_breakdown(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 def predicted_class(row) -> str:
+    """The canonical class a diagnosis row's one letter names; `invalid` for none, `several letters` for more."""
     if not row.extracted:
         return INVALID
     if len(row.extracted) > 1:
@@ -250,8 +257,21 @@ def gallery_ids(scored: pd.DataFrame, seed: int = 0) -> list[str]:
 
 def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set[str]], dict] | None = None) -> Path:
     """Every table as CSV, the plots as PNG, report.md tying them together, and report.html (the same with a case
-    gallery; `images` gives the gallery's images by question id); returns report.md."""
-    from .pages import frame_table, png_tag, report_page
+    gallery; `images` gives the gallery's images by question id); returns report.md.
+
+    Args:
+        scored: the scored questions of `details.scored_questions` (one row per model × variant × question).
+        output: the report folder (made if missing; files of the same names are overwritten).
+        images: given a set of question ids, their image files by id (e.g. `details.case_images` over the same
+            outputs); without it the gallery shows no images.
+
+    Returns:
+        The path of report.md; report.html, table.md and the CSV and PNG files lie beside it.
+
+    Raises:
+        SpineBenchError: raised by `images` (as `details.case_images` raises it for unreadable outputs), passed on.
+    """
+    from .pages import frame_table, paragraph, png_tag, report_page
     from .plots import accuracy_bars, confusion_heatmap, slug
     from .robustness import blind_scores, circular_scores, position_bias
 
@@ -314,7 +334,7 @@ def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set
     for name, title, frame in titled:
         frame.to_csv(output / f"{name}.csv", index=False)
         sections += [f"## {title}", frame_markdown(frame)]
-        pages.append((title, frame_table(frame) if len(frame) else "<p>(none)</p>"))
+        pages.append((title, frame_table(frame) if len(frame) else paragraph("(none)")))
     cases = gallery_ids(scored)
     found = images(set(cases)) if images else {}
     gallery = scored[scored.id.isin(cases)].set_index("id").loc[cases].reset_index()
@@ -325,6 +345,7 @@ def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set
 
 
 def frame_markdown(frame: pd.DataFrame) -> str:
+    """A data frame as a Markdown table, floats to 4 decimals; "(none)" when it is empty."""
     if frame.empty:
         return "(none)"
     cells = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)]

@@ -29,7 +29,21 @@ def __getattr__(name: str):
 
 
 def open_source(name: str, path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None):
-    """The reader of source `name` over `path` (folder or archive); fails at once if `path` is not that source."""
+    """The reader of source `name` over `path` (folder or archive); fails at once if `path` is not that source.
+
+    Args:
+        name: the source's short id, one of `READERS`: buu, csxa, rsna or vindr.
+        path: the source's folder, or its archive (.zip, .tar, .tar.gz or .tgz).
+        cache_dir: where a tar archive is extracted once (default: the settings' cache folder).
+
+    Returns:
+        The source's `SourceReader`, its tree opened and its root found; nothing is read before `read()`.
+
+    Raises:
+        ValueError: `name` is not a known source.
+        SourceFormatError: `path` does not exist, is not a readable folder or archive, or is not laid out as that
+            source.
+    """
     readers = __getattr__("READERS")
     if name not in readers:
         raise ValueError(f"unknown source {name!r}; expected one of {sorted(readers)}")

@@ -51,13 +51,16 @@ class SourceTree(ABC):
         """Every regular file, sorted."""
 
     @abstractmethod
-    def open(self, member: str) -> BinaryIO: ...
+    def open(self, member: str) -> BinaryIO:
+        """`member` opened for reading in binary mode; KeyError when the tree has no such file."""
 
     def read_bytes(self, member: str) -> bytes:
+        """The whole content of `member`."""
         with self.open(member) as handle:
             return handle.read()
 
     def exists(self, member: str) -> bool:
+        """Whether `member` is a file of the tree."""
         return member in self._file_set()
 
     @abstractmethod
@@ -99,11 +102,14 @@ def link_out_reason(top: Path, path: Path) -> str | None:
 
 
 class FolderTree(SourceTree):
+    """A source given as a folder, or a tar archive extracted into the cache; links leading out of it are rejected."""
+
     def __init__(self, location: Path, extracted_from: Path | None = None):
         super().__init__(location)
         self.extracted_from = extracted_from  # the tar archive this folder was extracted from, if any
 
     def files(self) -> list[str]:
+        """Every file below the folder, sorted (walked once, then cached)."""
         cached = self.__dict__.get("_listing")
         if cached is None:
             cached = self.__dict__["_listing"] = self._walk()
@@ -132,24 +138,30 @@ class FolderTree(SourceTree):
         return sorted(found)
 
     def open(self, member: str) -> BinaryIO:
+        """`member` opened for reading; KeyError for a file the listing does not hold (such as a link leading out)."""
         if not self.exists(member):  # never a path the listing left out (a link out of the folder)
             raise KeyError(member)
         return open(self.location / member, "rb")
 
     def exists(self, member: str) -> bool:
+        """Whether `member` is in the folder's listing."""
         return member in self._file_set()
 
     def fingerprint(self, member: str) -> str:
+        """The file's size and modification time (ns)."""
         stat = (self.location / member).stat()
         return f"{stat.st_size}:{stat.st_mtime_ns}"
 
     def display(self, member: str) -> str:
+        """The file's path, or `archive!member` for a folder extracted from a tar archive."""
         if self.extracted_from is not None:
             return f"{self.extracted_from}!{member}"
         return str(self.location / member)
 
 
 class ZipTree(SourceTree):
+    """A zip archive, read in place; members with an absolute path, `..` or a link are rejected, never read."""
+
     def __init__(self, location: Path):
         super().__init__(location)
         self._scan_members(record_rejected=True)
@@ -182,6 +194,7 @@ class ZipTree(SourceTree):
         self._scan_members(record_rejected=False)
 
     def files(self) -> list[str]:
+        """Every safe member that is not a folder, with `/` separators, sorted."""
         return sorted(self._members)
 
     def name_in_zip(self, member: str) -> str:
@@ -189,12 +202,15 @@ class ZipTree(SourceTree):
         return self._members[member]
 
     def open(self, member: str) -> BinaryIO:
+        """`member` opened from the zip for reading; KeyError when the zip has no such safe member."""
         return self._zip().open(self._members[member])
 
     def exists(self, member: str) -> bool:
+        """Whether `member` is a safe file member of the zip."""
         return member in self._members
 
     def fingerprint(self, member: str) -> str:
+        """The member's uncompressed size and CRC-32, as the zip records them."""
         info = self._zip().getinfo(self._members[member])
         return f"{info.file_size}:{info.CRC:08x}"
 
@@ -233,7 +249,20 @@ def extract_tar(archive: Path, dest: Path) -> list[tuple[str, str]]:
 
 
 def open_tree(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> SourceTree:
-    """Open a source folder or archive file. Tar archives are extracted under `cache_dir` once."""
+    """Open a source folder or archive file. Tar archives are extracted under `cache_dir` once.
+
+    Args:
+        path: a folder, or a .zip, .tar, .tar.gz or .tgz file.
+        cache_dir: the cache folder a tar archive is extracted under (default: the settings' cache folder); unused
+            for a folder or a zip.
+
+    Returns:
+        A `FolderTree` (the folder, or the tar archive's extraction) or a `ZipTree`. Its `rejected` lists the
+        members that are never read (a folder's once it has been listed).
+
+    Raises:
+        SourceFormatError: `path` does not exist, is a file of another kind, or is a damaged archive.
+    """
     path = Path(path)
     if path.is_dir():
         return FolderTree(path)

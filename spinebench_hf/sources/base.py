@@ -30,7 +30,7 @@ class SourceReader(ABC):
     homepage: ClassVar[str]
     licence: ClassVar[str]
     citation: ClassVar[str]
-    redistributable: ClassVar[bool]  # may derived images be published (sources.md §5)?
+    redistributable: ClassVar[bool]  # may derived images be published (docs/sources.md §5)?
     layout: ClassVar[str]  # the expected layout, shown when a path is not this source
 
     def __init_subclass__(cls, **kwargs):
@@ -55,12 +55,25 @@ class SourceReader(ABC):
     def _read(self) -> Iterator[Record | Skip]: ...
 
     def read(self) -> Iterator[Record | Skip]:
+        """Yield the source's records and skips: a skip per unsafe member of the tree first, then the reader's own.
+
+        No image is decoded here: a `Record` holds an `ImageRef`, which the build's standardization stage loads.
+
+        Yields:
+            A `Record` per usable image, and a `Skip` per member, row, image or condition that could not be used;
+            in a deterministic order.
+
+        Raises:
+            SourceFormatError: a table the source needs is missing, unreadable or lacks a required column, or an
+                archive inside the source cannot be opened.
+        """
         for member, reason in self.tree.rejected:
             yield self.skip(member, UNSAFE_MEMBER, reason)
         yield from self._read()
 
     # --- helpers for subclasses -------------------------------------------------------------------------
     def not_this_source(self, detail: str) -> SourceFormatError:
+        """The error saying the tree is not this source (for the caller to raise): `detail` and the expected layout."""
         return SourceFormatError(
             f"{self.tree.location} is not a {self.title} source: {detail}.\nExpected layout:\n{self.layout}"
         )
@@ -105,6 +118,7 @@ class SourceReader(ABC):
         return frame
 
     def skip(self, key: str, kind: str, reason: str, *, image: bool = True) -> Skip:
+        """A `Skip` of this source; `image`: whether an image is lost, not only a table row or a condition."""
         return Skip(self.name, key, kind, reason, image)
 
     def pairs_by_stem(
@@ -131,6 +145,7 @@ class SourceReader(ABC):
                 yield stem, pair
 
     def ref(self, member: str, kind: str) -> ImageRef:
+        """An `ImageRef` to `member` of this source's tree; `kind`: "dicom" or "raster"."""
         return ImageRef(self.tree, member, kind)
 
     def record(
@@ -145,8 +160,10 @@ class SourceReader(ABC):
         diseases: tuple[str, ...],
         findings: tuple[LevelFinding, ...] = (),
     ) -> Record:
+        """A `Record` of this source; AssertionError (a reader bug) for a finding of a disease the image lacks."""
         unlabelled = sorted({f.condition for f in findings} - set(diseases))
-        if unlabelled:  # one truth per image (SPEC §4): never ask where a lesion is on an image not labelled with it
+        # one truth per image (docs/building.md): never ask where a lesion is on an image not labelled with it
+        if unlabelled:
             raise AssertionError(f"{self.name} reader: {key} localizes {unlabelled} but its diseases are {diseases}")
         return Record(
             source=self.name,

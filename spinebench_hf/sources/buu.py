@@ -1,9 +1,9 @@
 """BUU-LSPINE: Thai lumbar spine radiographs (AP + lateral) with endplate annotations and listhesis labels.
 
 Klinwichit et al., "BUU-LSPINE: A Thai Open Lumbar Spine Dataset for Spondylolisthesis Detection", Applied
-Sciences 13(15):8646, 2023. Layout and quirks: spec/sources.md §1.
+Sciences 13(15):8646, 2023. Layout and quirks: docs/sources.md §1.
 
-Labelling rule (SPEC §4): an image with any non-zero code in the 5th CSV column (a slipped endplate) is
+Labelling rule (docs/building.md): an image with any non-zero code in the 5th CSV column (a slipped endplate) is
 Spondylolisthesis, otherwise Healthy. The code → name map is not documented, so only "non-zero" is used. A code on
 an endplate of vertebra V marks V slipped over the one below: level V/V+1 (L5 → L5/S1; the S1 plate → L5/S1).
 """
@@ -61,6 +61,8 @@ def parse_endplates(raw: bytes, expected_rows: int) -> list[int]:
 
 
 class BuuReader(SourceReader):
+    """BUU-LSPINE: a record per AP or lateral image with its endplate CSV, labelled by the rule above."""
+
     name = "buu"  # title, homepage, licence, citation: catalog.CATALOG["buu"]
     layout = (
         "  AP/NNNN-S-AAAY0.jpg + AP/NNNN-S-AAAY0.csv   (one headerless x1,y1,x2,y2,label CSV per image)\n"
@@ -69,6 +71,7 @@ class BuuReader(SourceReader):
     )
 
     def find_root(self) -> str:
+        """The shallowest prefix holding an AP/ or LA/ folder of .jpg or .csv files."""
         prefixes = sorted(
             {prefix for folder in VIEWS for prefix in self._folder_prefixes(folder)},
             key=lambda p: (p.count("/"), p),
@@ -78,8 +81,9 @@ class BuuReader(SourceReader):
         return prefixes[0]
 
     def _folder_prefixes(self, folder: str) -> set[str]:
-        marker = re.compile(rf"(?:^|/){folder}/[^/]+\.(?:jpg|csv)$", re.IGNORECASE)
-        return {f[: f.rindex(folder + "/")] for f in self.tree.files() if marker.search(f)}
+        """Where an AP/ or LA/ folder (in any case: `ap/` too) of .jpg/.csv files lies."""
+        marker = re.compile(rf"(?:^|/)({folder})/[^/]+\.(?:jpg|csv)$", re.IGNORECASE)
+        return {f[: found.start(1)] for f in self.tree.files() if (found := marker.search(f))}
 
     def _read(self) -> Iterator[Record | Skip]:
         for folder in VIEWS:
@@ -87,9 +91,10 @@ class BuuReader(SourceReader):
 
     def _read_folder(self, folder: str) -> Iterator[Record | Skip]:
         by_stem: dict[str, dict[str, str]] = {}
-        for member in self.files_under(folder + "/"):
+        for member in self.tree.files():
             path = PurePosixPath(member)
-            if path.parent.as_posix() == self.root + folder and path.suffix.lower() in (".jpg", ".csv"):
+            in_folder = path.parent.as_posix().lower() == (self.root + folder).lower()  # AP/ or ap/
+            if in_folder and member.startswith(self.root) and path.suffix.lower() in (".jpg", ".csv"):
                 by_stem.setdefault(path.stem, {})[path.suffix.lower()] = member
         for found in self.pairs_by_stem(by_stem, ".jpg", ".csv", str, key_prefix=f"{folder}/"):
             yield found if isinstance(found, Skip) else self._pair(folder, *found)

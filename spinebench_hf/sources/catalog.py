@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SourceInfo:
+    """What is known of one source before any file is read; `CATALOG` holds one per source name."""
+
     title: str
     homepage: str
     licence: str

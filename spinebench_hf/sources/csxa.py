@@ -1,11 +1,11 @@
 """CSXA, the Cervical Spine X-ray Atlas: 4,963 lateral cervical radiographs with curvature classes.
 
 Ran Y, et al., "A high-quality dataset featuring classified and annotated cervical spine X-ray atlas",
-Scientific Data 2024, doi:10.1038/s41597-024-03383-0. Layout and quirks: spec/sources.md §2.
+Scientific Data 2024, doi:10.1038/s41597-024-03383-0. Layout and quirks: docs/sources.md §2.
 
 The original download is three files: datasets.xlsx, datasets-PNG.zip and datasets-JSON.zip. The two zips may be
 given extracted or as they are, beside the workbook. An image joins its workbook row on the first 4 digits of its
-7-digit stem (the case `Number`). Only the curvature class is used (SPEC §4); the LabelMe JSON is checked for
+7-digit stem (the case `Number`). Only the curvature class is used (docs/building.md); the LabelMe JSON is checked for
 a repeated landmark (one real file, 2548130.json, has `C3 top right` twice): such an image is skipped.
 """
 
@@ -58,6 +58,8 @@ def landmark_problem(raw: bytes) -> tuple[str, str] | None:
 
 
 class CsxaReader(SourceReader):
+    """CSXA: a record per image with a workbook row and a sound LabelMe JSON, labelled by its curvature class."""
+
     name = "csxa"  # title, homepage, licence, citation: catalog.CATALOG["csxa"]
     layout = (
         "  datasets.xlsx                      (Sheet1, header on row 2: Number, Curvature: 1.Lordotic, ...)\n"
@@ -66,6 +68,7 @@ class CsxaReader(SourceReader):
     )
 
     def find_root(self) -> str:
+        """The shallowest prefix holding datasets.xlsx."""
         return self.root_with(WORKBOOK)
 
     def _read(self) -> Iterator[Record | Skip]:

@@ -26,6 +26,8 @@ CORRUPT_IMAGE = "corrupt-image"
 
 @dataclass(frozen=True)
 class Skip:
+    """One row, file, image or condition a reader could not use: a stable `kind` code and a reason naming it."""
+
     source: str
     key: str  # the file or row it concerns, as the user can find it in the archive
     kind: str  # one of the codes above
@@ -54,9 +56,11 @@ class ImageRef:
 
     @property
     def name(self) -> str:
+        """The file as users are shown it: its path, or `archive!member`."""
         return self.tree.display(self.member)
 
     def read_bytes(self) -> bytes:
+        """The file's bytes; ImageError when it is missing or cannot be read."""
         try:
             return self.tree.read_bytes(self.member)
         except KeyError as exc:
@@ -65,6 +69,7 @@ class ImageRef:
             raise ImageError(self.name, f"cannot read the file: {exc}") from exc
 
     def load(self, max_side: int = DEFAULT_MAX_SIDE) -> StandardImage:
+        """Read and standardize the image (see `standardize`); raises ImageError."""
         return self.standardize(self.read_bytes(), max_side)
 
     def standardize(self, data: bytes, max_side: int = DEFAULT_MAX_SIDE) -> StandardImage:
@@ -75,6 +80,8 @@ class ImageRef:
 
 @dataclass(frozen=True)
 class Record:
+    """One usable image of a source and its truth: the diseases it shows and, where known, their positive levels."""
+
     source: str  # buu, csxa, rsna, vindr
     key: str  # stable original key inside the source (file stem, image id, study/series/instance)
     patient_id: str
@@ -87,4 +94,5 @@ class Record:
 
     @property
     def image_id(self) -> str:
+        """The image's id in the dataset: `<source>/<key>`."""
         return f"{self.source}/{self.key}"

@@ -1,6 +1,6 @@
 """The authors' own release of SpineBench (Hugging Face `Silversorrow/SpineBench`): question files plus images.
 
-What is known of it (paper-facts §8 in docs/sources.md, from a public third-party loader and the authors' figures):
+What is known of it (docs/paper.md §8, from a public third-party loader and the authors' figures):
 `evaluation/test.json` (the Sub split: 2,128 records, 1,128 diagnosis + 1,000 localization) and `all/train.json`
 (62,026 records), each a list of records. A record has `image` (a path relative to the JSON's folder, e.g.
 `rsna/1525303131/3825715372/44.jpg`; or `image_path`), `question` (or `query`), `task`
@@ -82,6 +82,8 @@ class ReleaseImage:
 
 @dataclass(frozen=True)
 class ReleaseQuestion:
+    """One question of the release: its image, its own options, and its answer as letters of those options."""
+
     id: str
     image: ReleaseImage
     folder: str  # "evaluation" (the Sub split) or "all"
@@ -94,6 +96,7 @@ class ReleaseQuestion:
 
     @property
     def image_id(self) -> str:
+        """The id of its image (one per image content)."""
         return self.image.image_id
 
     def row(self) -> dict:
@@ -129,8 +132,8 @@ def json_files(tree: FolderTree) -> dict[str, list[str]]:
     found = {folder: members for folder, members in found.items() if members}
     if not found:
         raise SourceFormatError(
-            f"{tree.location}: not the SpineBench release: expected evaluation/test.json and all/*.json (as `hf download "
-            "Silversorrow/SpineBench --repo-type dataset --local-dir PATH` writes them)"
+            f"{tree.location}: not the SpineBench release: expected evaluation/test.json and all/*.json (as "
+            "`hf download Silversorrow/SpineBench --repo-type dataset --local-dir PATH` writes them)"
         )
     return found
 
@@ -183,6 +186,8 @@ def list_items(events: Iterator[tuple[str, object]], shown: str) -> Iterator[obj
 
 
 def whole_file_records(tree: FolderTree, member: str) -> list:
+    """The records of a question file read whole: its list, or the one list under a key of its object; a
+    ReleaseFormatError (naming the line and column of a syntax error) when it is not UTF-8 JSON of that shape."""
     path = tree.display(member)
     try:
         data = json.loads(tree.read_bytes(member).decode("utf-8-sig"))
@@ -352,7 +357,14 @@ class ReleaseReader:
     """The release folder → `ReleaseQuestion`s and `Skip`s, evaluation/ first, files and records in order.
 
     Files are read through the folder's `FolderTree`: a question file or an image that is a link leading out of the
-    folder is never read (an `unsafe-member` skip), and every image is decoded once to check it (`corrupt-image`)."""
+    folder is never read (an `unsafe-member` skip), and every image is decoded once to check it (`corrupt-image`).
+
+    Args:
+        root: the folder the release was downloaded to (`evaluation/` and `all/` inside).
+
+    Raises:
+        SourceFormatError: `root` is not a folder, or holds neither evaluation/*.json nor all/*.json.
+    """
 
     name = SOURCE
 
@@ -379,6 +391,16 @@ class ReleaseReader:
         return digest.hexdigest()
 
     def read(self) -> Iterator[ReleaseQuestion | Skip]:
+        """Yield every record of the release as a question or a skip: evaluation/ first, files and records in order.
+
+        Yields:
+            A `ReleaseQuestion` per usable record, a `Skip` per record that cannot be used (and per question file,
+            zip file or folder behind a link leading out of the release folder).
+
+        Raises:
+            ReleaseFormatError: a question file is not valid JSON or not a list of records, or a diagnosis record
+                has no options.
+        """
         for member, reason in self.tree.rejected:
             if member.endswith((".json", ".zip", "/")):  # a question file, archive or folder behind a link out
                 yield self.skip(member, UNSAFE_MEMBER, reason)
@@ -388,6 +410,7 @@ class ReleaseReader:
                     yield self._question(member, number, record, folder)
 
     def skip(self, key: str, kind: str, reason: str) -> Skip:
+        """A `Skip` of the release for the record or member `key`."""
         return Skip(SOURCE, key, kind, reason)
 
     def _question(self, file: str, number: int, record: object, folder: str) -> ReleaseQuestion | Skip:

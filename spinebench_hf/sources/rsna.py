@@ -1,9 +1,9 @@
 """RSNA 2024 Lumbar Spine Degenerative Classification (Kaggle): lumbar MRI studies graded per condition and level.
 
 Dataset paper: "The RSNA Lumbar Degenerative Imaging Spine Classification (LumbarDISC) Dataset".
-Layout and quirks: spec/sources.md §3.
+Layout and quirks: docs/sources.md §3.
 
-An image is a labelled slice: an instance named in train_label_coordinates.csv (SPEC §4). Its diseases are the
+An image is a labelled slice: an instance named in train_label_coordinates.csv (docs/building.md). Its diseases are the
 conditions of the rows annotated on that slice graded Moderate or Severe in train.csv; a slice whose annotated rows
 are all Normal/Mild is Healthy; a missing grade is never read as Normal/Mild. One truth per image: a sagittal slice
 gets a localization question for canal stenosis or for left/right foraminal narrowing only if a level of that
@@ -37,6 +37,8 @@ SERIES = "train_series_descriptions.csv"
 
 @dataclass(frozen=True)
 class Condition:
+    """How one RSNA condition maps to SpineBench: its train.csv columns, its disease and side, whether it localizes."""
+
     column: str  # prefix of the train.csv columns, e.g. left_neural_foraminal_narrowing
     disease: str
     side: str | None
@@ -62,6 +64,7 @@ PRESENT, ABSENT = ("Moderate", "Severe"), ("Normal/Mild",)
 
 
 def grade_column(condition: Condition, level: str) -> str:
+    """The train.csv column grading `condition` at `level`, e.g. spinal_canal_stenosis_l4_l5."""
     return f"{condition.column}_{level.lower().replace('/', '_')}"
 
 
@@ -70,6 +73,8 @@ GRADE_COLUMNS = [grade_column(c, level) for c in CONDITIONS.values() for level i
 
 @dataclass
 class Slice:
+    """One annotated slice (a DICOM instance) and the (condition, level) pairs annotated on it."""
+
     study: str
     series: str
     instance: int
@@ -77,10 +82,13 @@ class Slice:
 
     @property
     def key(self) -> str:
+        """The record's key: `study/series/instance`."""
         return f"{self.study}/{self.series}/{self.instance}"
 
 
 class RsnaReader(SourceReader):
+    """RSNA 2024: a record per labelled slice, graded from train.csv by the rules above."""
+
     name = "rsna"  # title, homepage, licence, citation: catalog.CATALOG["rsna"]
     layout = (
         "  train.csv, train_label_coordinates.csv, train_series_descriptions.csv\n"
@@ -88,6 +96,7 @@ class RsnaReader(SourceReader):
     )
 
     def find_root(self) -> str:
+        """The shallowest prefix holding the three CSV files and train_images/."""
         return self.root_with(COORDINATES, GRADES, SERIES, "train_images/")
 
     def _read(self) -> Iterator[Record | Skip]:

@@ -16,6 +16,8 @@ from .records import Record, Skip
 
 @dataclass
 class ScanReport:
+    """What reading the sources found: records, skips, what a limit left out; standardization adds notes and PNGs."""
+
     records: list[Record] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (image_id, note) from image standardization
@@ -23,6 +25,7 @@ class ScanReport:
     images: dict[str, str] = field(default_factory=dict)  # image_id -> its standardized PNG (once standardized)
 
     def disease_counts(self) -> dict[str, Counter]:
+        """source -> how many of its records show each disease."""
         counts: dict[str, Counter] = {}
         for record in self.records:
             counts.setdefault(record.source, Counter()).update(record.diseases)
@@ -35,6 +38,7 @@ class ScanReport:
         return used, self.skip_counts(image=True).get(source, Counter())
 
     def example(self, source: str, kind: str, image: bool = True) -> Skip:
+        """The first skip of `source` of this `kind` (of images, or of rows when `image` is False)."""
         return next(s for s in self.skips if (s.source, s.kind, s.image) == (source, kind, image))
 
     def skip_counts(self, image: bool | None = None) -> dict[str, Counter]:
@@ -68,6 +72,20 @@ def read_all(readers: Iterable[SourceReader], limit_per_source: int | None = Non
 
 
 def scan(paths: Mapping[str, str | os.PathLike], *, cache_dir=None, limit_per_source: int | None = None) -> ScanReport:
+    """Open the given sources, every path checked before any is read, and read them all (`spinebench scan`).
+
+    Args:
+        paths: source name -> its folder or archive.
+        cache_dir: where tar archives are extracted (default: the settings' cache folder).
+        limit_per_source: past this many records of a source, its records are only counted (`limited`).
+
+    Returns:
+        The records and skips of every source, in source order; no image is decoded.
+
+    Raises:
+        ValueError: a name is not a known source.
+        SourceFormatError: a path is not that source, or a table it needs is missing or unreadable.
+    """
     return read_all(open_sources(paths, cache_dir=cache_dir), limit_per_source)
 
 

@@ -1,4 +1,4 @@
-"""Small synthetic archives in the exact on-disk formats of the four sources (spec/sources.md).
+"""Small synthetic archives in the exact on-disk formats of the four sources (docs/sources.md).
 
 Used by the tests and by `spinebench demo`. The images are drawn (a column of vertebrae whose shape follows the
 labels), not real anatomy. Everything is deterministic: same cases and seed → same bytes, archives included.
@@ -66,10 +66,12 @@ def draw_spine(
 
 
 def to_uint(image: np.ndarray, bits: int) -> np.ndarray:
+    """`image` in [0, 1] scaled to `bits`-bit integers (uint8 up to 8 bits, uint16 above)."""
     return np.round(image * (2**bits - 1)).astype(np.uint16 if bits > 8 else np.uint8)
 
 
 def encode(image: np.ndarray, fmt: str) -> bytes:
+    """`image` as a file of Pillow format `fmt` (JPEG at quality 90)."""
     out = io.BytesIO()
     Image.fromarray(image).save(out, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
     return out.getvalue()
@@ -140,11 +142,13 @@ def _dicom(pixels, key, modality, photometric, bits_stored, window, compress, ui
 
 
 def write(path: Path, data: bytes | str) -> None:
+    """Write bytes, or text as UTF-8, to `path`, creating its folders."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data.encode() if isinstance(data, str) else data)
 
 
 def csv_text(header: list[str] | None, rows: list[list]) -> str:
+    """CSV text with LF line ends: the header row, if any, then `rows`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if header:
@@ -156,6 +160,8 @@ def csv_text(header: list[str] | None, rows: list[list]) -> str:
 # --- BUU-LSPINE -----------------------------------------------------------------------------------------
 @dataclass
 class BuuCase:
+    """One BUU-LSPINE patient: an AP and a lateral image, each with the codes of its endplate rows."""
+
     patient: int
     sex: str = "F"
     age: int = 45
@@ -163,10 +169,12 @@ class BuuCase:
     la_codes: tuple[int, ...] = (0,) * 11  # L1a .. L5b, S1a
 
     def stem(self, view: int) -> str:
+        """The file stem of its image of `view` (0: AP, 1: lateral): NNNN-S-AAAYV."""
         return f"{self.patient:04d}-{self.sex}-{self.age:03d}Y{view}"
 
 
 def endplate_rows(codes: tuple[int, ...], size: tuple[int, int]) -> list[list[str]]:
+    """Headerless `x1,y1,x2,y2,label` rows, one per code, spaced down an image of `size` (height, width)."""
     height, width = size
     rows = []
     for i, code in enumerate(codes):
@@ -197,6 +205,8 @@ CSXA_BEND = {1: 1.0, 2: 0.0, 3: 0.6, 4: -0.6, 5: -1.0}
 
 @dataclass
 class CsxaCase:
+    """One CSXA case: its image's stem, its workbook curvature cell and its LabelMe landmarks."""
+
     number: int
     curvature: object = 1  # the workbook cell: 1-5, or junk for bad-input tests
     tail: str = "035"  # the last 3 digits of the 7-digit file stem
@@ -205,6 +215,7 @@ class CsxaCase:
 
     @property
     def stem(self) -> str:
+        """The 7-digit file stem: the 4-digit case number, then `tail`."""
         return f"{self.number:04d}{self.tail}"
 
 
@@ -302,6 +313,8 @@ RSNA_COLUMNS = [
 
 @dataclass
 class RsnaSeries:
+    """One series of an RSNA study: its id, its description and its instance numbers."""
+
     series_id: int
     description: str  # Sagittal T1, Sagittal T2/STIR, Axial T2
     instances: tuple[int, ...]
@@ -309,6 +322,8 @@ class RsnaSeries:
 
 @dataclass
 class RsnaStudy:
+    """One RSNA study: its series, its rows of train_label_coordinates.csv and its train.csv grades."""
+
     study_id: int
     series: list[RsnaSeries]
     coordinates: list[tuple[int, int, str, str]]  # (series_id, instance, condition, level) as in the CSV
@@ -382,6 +397,8 @@ def rsna_geometry(description: str, instance: int) -> dict:
 # --- VinDr-SpineXR --------------------------------------------------------------------------------------
 @dataclass
 class VindrImage:
+    """One VinDr-SpineXR image: its id, split and lesion rows, and how its DICOM file is written (if at all)."""
+
     image_id: str  # 32 hex characters
     split: str = "train"
     lesions: tuple[str, ...] = ("No finding",)  # raw lesion_type strings, one annotation row each
@@ -439,7 +456,7 @@ def write_release(
     root: Path, files: dict[str, list[dict]], *, seed: int = 0, size: tuple[int, int] = (64, 48)
 ) -> Path:
     """`root/<folder>/<name>.json` (each a list of the given records) with a JPEG for every `image`/`image_path`
-    they name, beside the JSON file, as the release is laid out (paper-facts §8)."""
+    they name, beside the JSON file, as the release is laid out (docs/paper.md §8)."""
     for name, records in files.items():
         json_path = root / name
         write(json_path, json.dumps(records, indent=1))
@@ -500,6 +517,7 @@ def write_large_release(root: Path, records: int) -> Path:
 
 # --- archives -------------------------------------------------------------------------------------------
 def write_zip(path: Path, members: dict[str, bytes]) -> Path:
+    """A reproducible zip of `members` (name -> bytes): sorted, deflated, with a fixed date and mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(members):
@@ -510,6 +528,7 @@ def write_zip(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def write_tar(path: Path, members: dict[str, bytes]) -> Path:
+    """A reproducible tar of `members` (gzip-compressed for .gz/.tgz): sorted, with mtime 0 and mode 644."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as archive:

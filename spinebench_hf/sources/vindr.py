@@ -1,10 +1,10 @@
 """VinDr-SpineXR (PhysioNet): spine radiographs with radiologist-drawn lesion boxes.
 
 Nguyen HT, et al., "VinDr-SpineXR: A deep learning framework for spinal lesions detection and classification from
-radiographs", MICCAI 2021; PhysioNet doi:10.13026/q45h-5h59. Layout and quirks: spec/sources.md §4.
+radiographs", MICCAI 2021; PhysioNet doi:10.13026/q45h-5h59. Layout and quirks: docs/sources.md §4.
 
-Both annotations/train.csv and annotations/test.csv are used (SPEC §4). An image's label is the set of its rows'
-lesion types; boxes are not needed, so a NaN box never drops a label ("No finding" rows always have NaN boxes).
+Both annotations/train.csv and annotations/test.csv are used (docs/building.md). An image's label is the set of its
+rows' lesion types; boxes are not needed, so a NaN box never drops a label ("No finding" rows always have NaN boxes).
 Images carrying "Surgical implant" or "Other lesions" are dropped, as in the paper; an image with both "No finding"
 and a lesion is ambiguous and skipped.
 """
@@ -34,14 +34,18 @@ KNOWN = sorted([*LESIONS, *DROPPED])
 
 
 class VindrReader(SourceReader):
+    """VinDr-SpineXR: a record per image of annotations/train.csv and test.csv, labelled by its lesion types."""
+
     name = "vindr"  # title, homepage, licence, citation: catalog.CATALOG["vindr"]
     layout = (
-        "  annotations/train.csv, annotations/test.csv   (study_id, series_id, image_id, rad_id, lesion_type, xmin..)\n"
+        "  annotations/train.csv, annotations/test.csv   "
+        "(study_id, series_id, image_id, rad_id, lesion_type, xmin..)\n"
         "  train_images/<image_id>.dicom, test_images/<image_id>.dicom\n"
         "e.g. physionet.org/files/vindr-spinexr/1.0.0/ as a recursive download leaves it"
     )
 
     def find_root(self) -> str:
+        """The shallowest prefix holding annotations/train.csv and train_images/."""
         return self.root_with("annotations/train.csv", "train_images/")
 
     def _read(self) -> Iterator[Record | Skip]:

@@ -1,3 +1,6 @@
-"""SpineBench baseline for `lighteval custom NAME $(spinebench model-file random_baseline) TASKS` (see spinebench_hf/baselines.py)."""
+"""SpineBench baseline for `lighteval custom NAME $(spinebench model-file random_baseline) TASKS`.
+
+See spinebench_hf/evaluation/baselines.py.
+"""
 
 from spinebench_hf.evaluation.baselines import RandomBaseline  # noqa: F401  (lighteval loads the one LightevalModel class here)

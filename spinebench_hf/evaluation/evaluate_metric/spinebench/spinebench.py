@@ -27,11 +27,15 @@ TASKS = ("diagnosis", "localization")
 
 
 class SpineBench(evaluate.Metric):
+    """SpineBench's rule-based scores of raw replies (no judge), averaged over the batch (module docstring)."""
+
     def _info(self) -> evaluate.MetricInfo:
         return evaluate.MetricInfo(
             description=__doc__,
             citation=_CITATION,
-            inputs_description="predictions: raw replies; references: {'answer': gold letters, 'options': option texts}",
+            inputs_description=(
+                "predictions: raw replies; references: {'answer': gold letters, 'options': option texts}"
+            ),
             features=datasets.Features(
                 {
                     "predictions": datasets.Value("string"),
