@@ -48,7 +48,7 @@ class Once(argparse.Action):
 # --- options shared by several commands: each declared once -------------------------------------------------
 def source_options() -> argparse.ArgumentParser:
     """--buu/--csxa/--rsna/--vindr and --cache-dir, for every command that reads the archives."""
-    from .sources.catalog import CATALOG
+    from .source_catalog import CATALOG
 
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("sources (at least one; a folder or the original archive file)")
@@ -102,18 +102,29 @@ def add_per_source(parser: argparse.ArgumentParser) -> None:
 
 
 def add_lighteval_outputs(parser: argparse.ArgumentParser) -> None:
-    """Declare the positional lighteval outputs: folders, results_*.json or details parquet files."""
+    """Declare the positional run outputs: lighteval, lmms-eval and sweep folders or files, in any mix."""
     parser.add_argument(
         "paths",
         nargs="+",
-        metavar="RESULTS_OR_DETAILS",
-        help="lighteval output folders, results_*.json files or details parquet files",
+        metavar="RUN",
+        help="run outputs, in any mix: lighteval output folders, results_*.json or details parquet files; "
+        "lmms-eval output folders (--log_samples) or samples jsonl files; `spinebench sweep` output folders",
+    )
+
+
+def add_restricted_images(parser: argparse.ArgumentParser) -> None:
+    """Declare --allow-restricted-sources for what shows case images to others."""
+    parser.add_argument(
+        "--allow-restricted-sources",
+        action="store_true",
+        help="show the images of BUU-LSPINE, RSNA 2024 and VinDr-SpineXR cases (and of an imported release) too; "
+        "their licences forbid redistribution, so they are withheld unless you hold that right",
     )
 
 
 def given_sources(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
     """The source paths given, by source name; a usage error if none is."""
-    from .sources.catalog import CATALOG
+    from .source_catalog import CATALOG
 
     paths = {name: getattr(args, name) for name in CATALOG if getattr(args, name, None)}
     if not paths:
@@ -233,6 +244,31 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`publish`: runs to a Hub dataset repo (and the leaderboard to a Space); print where they went."""
+    from .report.publish import publish
+
+    done = publish(args.paths, args.repo_id, public=args.public, space=args.space,
+                   allow_restricted_sources=args.allow_restricted_sources)  # fmt: skip
+    print(f"published {len(done.models)} model(s) to the dataset {args.repo_id}: {done.dataset}")
+    if done.space:
+        print(f"the leaderboard, as the Space {args.space}: {done.space}")
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`leaderboard`: the static leaderboard page of the runs, with one report per model; print its path."""
+    from .report.details import case_images, scored_questions
+    from .report.leaderboard import write_leaderboard
+    from .report.licences import withheld_images
+
+    scored = scored_questions(args.paths)
+    withheld = withheld_images(scored, args.allow_restricted_sources)
+    page = write_leaderboard(scored, args.output, lambda ids: case_images(args.paths, ids), withheld)
+    print(f"the leaderboard, to open in a browser or upload as a static Space: {page}")
     return 0
 
 
@@ -389,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--report", metavar="FILE.json", help="write every skip with its reason")
     scan.set_defaults(run=cmd_scan)
 
-    from .sources.catalog import CATALOG
+    from .source_catalog import CATALOG
 
     build = commands.add_parser("build", parents=[source_options()], help="build the SpineBench dataset folder")
     add_output(build, DEFAULT_DATA, "the dataset folder to write")
@@ -456,7 +492,25 @@ def build_parser() -> argparse.ArgumentParser:
     add_seed(demo)
     demo.set_defaults(run=cmd_demo)
 
-    report = commands.add_parser("report", help="paper table, breakdowns, CIs, confusion, plots from lighteval output")
+    publish = commands.add_parser(
+        "publish", help="runs to a Hub dataset repo (one config per model, results, report, card); private by default"
+    )
+    add_lighteval_outputs(publish)
+    publish.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="the dataset repo (made if missing)")
+    publish.add_argument("--public", action="store_true", help="create the repos public (default: private)")
+    publish.add_argument("--space", metavar="ORG/NAME", help="also upload the leaderboard of the repo's models there")
+    add_restricted_images(publish)
+    publish.set_defaults(run=cmd_publish)
+
+    board = commands.add_parser("leaderboard", help="a static leaderboard page (sortable) with a report per model")
+    add_lighteval_outputs(board)
+    add_output(board, "spinebench-leaderboard", "the leaderboard folder")
+    add_restricted_images(board)
+    board.set_defaults(run=cmd_leaderboard)
+
+    report = commands.add_parser(
+        "report", help="paper table, breakdowns, CIs, confusion, plots from lighteval, lmms-eval or sweep output"
+    )
     add_lighteval_outputs(report)
     add_output(report, "spinebench-report", "the report folder")
     report.set_defaults(run=cmd_report)

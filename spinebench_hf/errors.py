@@ -16,3 +16,17 @@ class ImageError(SpineBenchError):
         super().__init__(f"{name}: {reason}")
         self.name = name
         self.reason = reason
+
+
+def hub_errors() -> tuple[type[BaseException], ...]:
+    """What the Hub client raises for a refused request or an unreachable network (httpx under huggingface_hub 1.x);
+    OfflineModeIsEnabled is an OSError. Imported only when called: the Hub client is slow to import."""
+    import httpx
+    from huggingface_hub.errors import HfHubHTTPError
+
+    return HfHubHTTPError, httpx.HTTPError, OSError
+
+
+def one_line(error: BaseException, limit: int = 300) -> str:
+    """An exception's message on one line, at most `limit` characters: for messages quoting a server's answer."""
+    return " ".join(str(error).split())[:limit]

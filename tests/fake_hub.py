@@ -14,6 +14,7 @@ What it patches (only while the context is open):
                               the temporary file right after this call);
   * HfApi.create_commit    -> applies add/delete operations to the repo folder, logs the commit;
   * HfApi.list_repo_files  -> the files of the repo folder (added here for `spinebench push`);
+  * HfApi.hf_hub_download  -> the path of the file in the repo folder (added for `spinebench publish`);
   * HfFileSystemResolvedRepositoryPath.unresolve -> the local repo folder, and
     HfFileSystem in datasets.dataset_dict / datasets.arrow_dataset -> the local filesystem,
     so the existing README.md is read and stale shards are listed for deletion as on the Hub.
@@ -35,7 +36,7 @@ from unittest import mock
 
 import fsspec
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
-from huggingface_hub.errors import RepositoryNotFoundError
+from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
 from huggingface_hub.hf_file_system import HfFileSystemResolvedRepositoryPath
 
 
@@ -43,6 +44,7 @@ class FakeHub:
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
         self.private: dict[str, bool | None] = {}  # repo_id -> `private` given at creation
+        self.kinds: dict[str, tuple[str | None, str | None]] = {}  # repo_id -> (repo_type, space_sdk) at creation
         self.commits: list[dict] = []  # one entry per create_commit call
         self._staged: dict[tuple[str, str], bytes] = {}
         os.makedirs(self.root, exist_ok=True)
@@ -66,11 +68,19 @@ class FakeHub:
     def create_repo(self, api, repo_id, repo_type=None, private=None, exist_ok=False, **kwargs):
         os.makedirs(self.repo_dir(repo_id), exist_ok=True)
         self.private.setdefault(repo_id, private)
+        self.kinds.setdefault(repo_id, (repo_type, kwargs.get("space_sdk")))
         return mock.Mock(repo_id=repo_id, url=f"fake://{repo_id}")
 
     def list_repo_files(self, api, repo_id, repo_type=None, revision=None, **kwargs):
         # added to the shared example: `spinebench push` lists the repo to delete stale shards
         return self.files(repo_id) if os.path.isdir(self.repo_dir(repo_id)) else []
+
+    def hf_hub_download(self, api, repo_id, filename, repo_type=None, revision=None, **kwargs):
+        path = os.path.join(self.repo_dir(repo_id), filename)
+        if not os.path.isfile(path):
+            response = mock.Mock(status_code=404, headers={}, request=None)
+            raise EntryNotFoundError(f"{filename} not found in {repo_id}", response=response)
+        return path
 
     def preupload_lfs_files(self, api, repo_id, additions, **kwargs):
         for op in additions:
@@ -93,7 +103,9 @@ class FakeHub:
         self.commits.append(
             {"repo_id": repo_id, "message": commit_message, "paths": [op.path_in_repo for op in operations]}
         )
-        return mock.Mock(commit_message=commit_message, oid="0" * 40)
+        return mock.Mock(
+            commit_message=commit_message, oid="0" * 40, commit_url=f"fake://{repo_id}/commit/{len(self.commits)}"
+        )
 
 
 def _read(src) -> bytes:
@@ -119,7 +131,14 @@ def fake_hub(root: str):
         return fsspec.filesystem("file")
 
     with contextlib.ExitStack() as stack:
-        for name in ("repo_info", "create_repo", "preupload_lfs_files", "create_commit", "list_repo_files"):
+        for name in (
+            "repo_info",
+            "create_repo",
+            "preupload_lfs_files",
+            "create_commit",
+            "list_repo_files",
+            "hf_hub_download",
+        ):
             stack.enter_context(mock.patch.object(HfApi, name, method(name)))
         stack.enter_context(
             mock.patch.object(HfFileSystemResolvedRepositoryPath, "unresolve", lambda path: hub.repo_dir(path.repo_id))

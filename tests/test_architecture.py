@@ -52,6 +52,7 @@ def test_the_tree_shows_the_stages():
         "seeding",
         "settings",
         "sqlite_store",
+        "source_catalog",
     }
 
 

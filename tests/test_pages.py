@@ -280,3 +280,41 @@ def test_a_sweeps_pages_show_each_cases_image_read_from_its_dataset(swept, brows
         "&lt;", "<"
     ).replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
     assert console_errors(browser) == []
+
+
+def column_values(browser, key: str) -> list:
+    cells = browser.find_elements("css selector", f"#leaderboard tbody td[data-key='{key}']")
+    return [None if c.get_attribute("data-value") == "" else float(c.get_attribute("data-value")) for c in cells]
+
+
+def test_the_leaderboard_sorts_links_and_escapes(runs, swept, browser, tmp_path):
+    """lighteval and sweep runs on one board: every column sorts both ways (missing values last), each model links
+    to its own report, a hostile model name is text, and no console error."""
+    from spinebench_hf.report.details import scored_questions
+    from spinebench_hf.report.leaderboard import write_leaderboard
+
+    hostile = '<img src=x onerror="window.hacked = 3">evil'
+    scored = scored_questions([runs, swept / "details"])
+    scored = scored.assign(model=scored.model.replace({"api": hostile}))
+    page = write_leaderboard(scored, tmp_path / "board")
+    browser.get(page.as_uri())
+    assert browser.execute_script("return window.hacked") is None
+    names = [c.text for c in browser.find_elements("css selector", "#leaderboard tbody td:first-child")]
+    assert any(name.startswith(hostile) for name in names) and any("paper" in name for name in names)
+    overall = column_values(browser, "overall")  # ranked by Overall as written
+    assert overall == sorted(overall, key=lambda v: (v is None, -(v or 0)))
+    for key in ("diagnosis", "localization"):
+        header = browser.find_element("css selector", f"#leaderboard th[data-key='{key}']")
+        for descending in (True, False):
+            click(browser, header)
+            values = column_values(browser, key)
+            known = [v for v in values if v is not None]
+            assert known == sorted(known, reverse=descending) and values[: len(known)] == known
+            assert header.get_attribute("aria-sort") == ("descending" if descending else "ascending")
+    click(browser, browser.find_element("css selector", "#leaderboard th[data-key='model']"))
+    names = [c.text.lower() for c in browser.find_elements("css selector", "#leaderboard tbody td:first-child")]
+    assert names == sorted(names)
+    link = browser.find_element("css selector", "#leaderboard a[href$='healthy/report.html']")
+    click(browser, link)
+    assert browser.current_url.endswith("models/healthy/report.html") and "SpineBench results" in browser.title
+    assert console_errors(browser) == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import SpineBenchError
+from ..errors import SpineBenchError, hub_errors, one_line
 from ..schema import SOURCE_NAMES, UNKNOWN, class_name
 from .output_folder import dataset_report, foreign_files
 
@@ -123,20 +123,9 @@ def push(
         commit = api.create_commit(
             repo_id, operations, repo_type="dataset", commit_message="Upload SpineBench built with spinebench-hf"
         )
-    except _hub_errors() as exc:
-        raise PushFailed(
-            f"{repo_id}: the upload failed ({type(exc).__name__}): {' '.join(str(exc).split())[:300]}"
-        ) from None
+    except hub_errors() as exc:
+        raise PushFailed(f"{repo_id}: the upload failed ({type(exc).__name__}): {one_line(exc)}") from None
     return str(getattr(commit, "commit_url", commit))
-
-
-def _hub_errors() -> tuple[type[BaseException], ...]:
-    """What the Hub client raises for a refused request or an unreachable network (httpx under huggingface_hub 1.x);
-    OfflineModeIsEnabled is an OSError."""
-    import httpx
-    from huggingface_hub.errors import HfHubHTTPError
-
-    return HfHubHTTPError, httpx.HTTPError, OSError
 
 
 class PushFailed(SpineBenchError):

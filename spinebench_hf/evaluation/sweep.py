@@ -18,6 +18,7 @@ has lighteval's own caching, not this response cache).
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -27,11 +28,12 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from .. import __version__
 from ..dataset_files import dataset_fingerprint, read_rows
 from ..errors import SpineBenchError
 from ..metrics import METRIC_NAMES, TASKS, score_reply
 from ..prompts import build_prompt
-from ..schema import FAILED_STAGE
+from ..schema import FAILED_STAGE, SWEEP_RUN_FILE
 from ..settings import api_key
 from .docs import BLIND, blank_png, specific, task_folder
 from .judge import configured_judge
@@ -135,7 +137,18 @@ def run_model(
     for task, run in runs.items():
         run.seconds = time.monotonic() - start
         write_details(entry.name, task, questions[task], replies, failures, output)
+    write_run_file(entry, sweep, fingerprint, output)
     return list(runs.values())
+
+
+def write_run_file(entry: Backend, sweep: Sweep, fingerprint: str, output: Path) -> Path:
+    """Beside the model's details: what produced its replies (backend, generation settings, dataset), for the
+    report and `spinebench publish`. The server's address and command are not written: they may be private."""
+    path = output / "details" / entry.name / "sweep" / SWEEP_RUN_FILE
+    run = {"spinebench_hf": __version__, "backend": entry.backend, "model": getattr(entry, "model", None),
+           "generation": sweep.generation, "dataset": str(sweep.dataset), "fingerprint": fingerprint}  # fmt: skip
+    path.write_text(json.dumps(run, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
 
 
 def write_details(

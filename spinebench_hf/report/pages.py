@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import functools
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -56,9 +57,9 @@ def render(template: str, title: str, script: str, **context) -> str:
                                                        **context)  # fmt: skip
 
 
-def image_tag(data: bytes | None, alt: str) -> Markup:
-    """An embedded image, or a note saying it is not available."""
-    return environment().get_template("macros.html").module.image(data, alt)  # type: ignore[attr-defined]
+def image_tag(data: bytes | None, alt: str, note: str | None = None) -> Markup:
+    """An embedded image, or a note saying why it is not shown (`note`, or: not available)."""
+    return environment().get_template("macros.html").module.image(data, alt, note)  # type: ignore[attr-defined]
 
 
 def png_tag(path: Path | None) -> Markup:
@@ -84,20 +85,27 @@ def case_outcome(rows: pd.DataFrame) -> str:
     return "all-right" if right.all() else "all-wrong" if not right.any() else "disagree"
 
 
-def gallery_case(rows: pd.DataFrame, image: bytes | None) -> dict:
-    """One question of the gallery, every model's reply to it."""
+def gallery_case(rows: pd.DataFrame, image: bytes | None, note: str | None = None) -> dict:
+    """One question of the gallery, every model's reply to it; `note` says why its image is not shown."""
     first = rows.iloc[0]
     replies = [{"model": row.model, "extracted": ", ".join(row.extracted), "stage": row.stage, "right": row.acc == 1,
                 "text": row.reply} for row in rows.itertuples()]  # fmt: skip
-    return {"outcome": case_outcome(rows), "task": first.task, "id": first.id, "image": image,
+    return {"outcome": case_outcome(rows), "task": first.task, "id": first.id, "image": image, "note": note,
             "question": first.question, "options": list(first.options), "answer": list(first.answer),
             "replies": replies}  # fmt: skip
 
 
-def report_page(sections: list[tuple[str, Markup]], cases: pd.DataFrame, images: dict[str, bytes]) -> str:
+def report_page(
+    sections: list[tuple[str, Markup]],
+    cases: pd.DataFrame,
+    images: dict[str, bytes],
+    withheld: Mapping[str, str] | None = None,
+) -> str:
     """The report: `sections` are (title, HTML) in order; `cases` the scored rows of the gallery's questions, every
-    model; `images` their images by question id."""
-    gallery = [gallery_case(rows, images.get(question)) for question, rows in cases.groupby("id", sort=False)]
+    model; `images` their images by question id; `withheld` why an image is not shown, by question id."""
+    withheld = withheld or {}
+    gallery = [gallery_case(rows, None if question in withheld else images.get(question), withheld.get(question))
+               for question, rows in cases.groupby("id", sort=False)]  # fmt: skip
     return render("report.html", "SpineBench results", "gallery.js", sections=sections, filters=FILTERS,
                   cases=gallery)  # fmt: skip
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import matplotlib
@@ -11,11 +10,6 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-
-
-def slug(text: str) -> str:
-    """`text` made safe as a file name: every run of other characters than letters, digits, `.`, `_`, `-` is `_`."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
 
 
 def confusion_heatmap(table: pd.DataFrame, model: str, path: Path) -> Path:

@@ -51,15 +51,25 @@ def wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
 
 
 def clustered_mean(
-    values: Sequence[float], clusters: Sequence[str], bounds: tuple[float, float] = (0.0, 1.0)
+    values: Sequence[float],
+    clusters: Sequence[str],
+    bounds: tuple[float, float] = (0.0, 1.0),
+    weights: Sequence[float] | None = None,
 ) -> Estimate:
-    """The mean of scores within `bounds`, its clustered SE and its 95 % interval (module docstring)."""
+    """The (weighted) mean of scores within `bounds`, its clustered SE and its 95 % interval (module docstring).
+
+    With `weights`, the mean is Σ w·x / Σ w and the SE the cluster-robust one of that ratio,
+    SE² = Σ_c (Σ_{i∈c} w_i (x_i − x̄))² / (Σ w)²: how the paper's Overall (each task weighing one half whatever its
+    number of questions) gets its interval.
+    """
     x = np.asarray(values, dtype=float)
     if len(x) == 0:
         return Estimate(math.nan, math.nan, 0, 0, math.nan, math.nan, 0.0)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     keys, index = np.unique(np.asarray(clusters, dtype=str), return_inverse=True)
-    residual_sums = np.bincount(index, weights=x - x.mean(), minlength=len(keys))
-    mean, se = float(x.mean()), float(math.sqrt(np.sum(residual_sums**2)) / len(x))
+    mean = float(np.sum(w * x) / np.sum(w))
+    residual_sums = np.bincount(index, weights=w * (x - mean), minlength=len(keys))
+    se = float(math.sqrt(np.sum(residual_sums**2)) / np.sum(w))
     low, high = bounds
     unit_mean, unit_se = (mean - low) / (high - low), se / (high - low)
     spread = unit_mean * (1 - unit_mean)

@@ -12,7 +12,7 @@ import html
 import itertools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -255,7 +255,12 @@ def gallery_ids(scored: pd.DataFrame, seed: int = 0) -> list[str]:
     return chosen
 
 
-def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set[str]], dict] | None = None) -> Path:
+def write_report(
+    scored: pd.DataFrame,
+    output: str | Path,
+    images: Callable[[set[str]], dict] | None = None,
+    withheld: Mapping[str, str] | None = None,
+) -> Path:
     """Every table as CSV, the plots as PNG, report.md tying them together, and report.html (the same with a case
     gallery; `images` gives the gallery's images by question id); returns report.md.
 
@@ -264,6 +269,8 @@ def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set
         output: the report folder (made if missing; files of the same names are overwritten).
         images: given a set of question ids, their image files by id (e.g. `details.case_images` over the same
             outputs); without it the gallery shows no images.
+        withheld: question ids whose image must not be shown, with the reason the page gives instead
+            (`licences.withheld_images`, for what is published); their images are not even asked for.
 
     Returns:
         The path of report.md; report.html, table.md and the CSV and PNG files lie beside it.
@@ -271,8 +278,9 @@ def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set
     Raises:
         SpineBenchError: raised by `images` (as `details.case_images` raises it for unreadable outputs), passed on.
     """
+    from .formatting import slug
     from .pages import frame_table, paragraph, png_tag, report_page
-    from .plots import accuracy_bars, confusion_heatmap, slug
+    from .plots import accuracy_bars, confusion_heatmap
     from .robustness import blind_scores, circular_scores, position_bias
 
     output = Path(output)
@@ -336,10 +344,11 @@ def write_report(scored: pd.DataFrame, output: str | Path, images: Callable[[set
         sections += [f"## {title}", frame_markdown(frame)]
         pages.append((title, frame_table(frame) if len(frame) else paragraph("(none)")))
     cases = gallery_ids(scored)
-    found = images(set(cases)) if images else {}
+    withheld = withheld or {}
+    found = images(set(cases) - set(withheld)) if images else {}
     gallery = scored[scored.id.isin(cases)].set_index("id").loc[cases].reset_index()
     gallery = gallery.assign(**{column: "" for column in ("question", "reply") if column not in gallery})
-    (output / "report.html").write_text(report_page(pages, gallery, found), encoding="utf-8")
+    (output / "report.html").write_text(report_page(pages, gallery, found, withheld), encoding="utf-8")
     (output / "report.md").write_text("\n\n".join(sections) + "\n")
     return output / "report.md"
 

@@ -1,4 +1,5 @@
-"""One reader per source archive, all with the `SourceReader` interface; `catalog` describes them without them.
+"""One reader per source archive, all with the `SourceReader` interface; the core's `source_catalog` describes
+them without them.
 
 The readers (and pydicom, pandas) load on first use of READERS, open_source or a reader class, not on import of this
 package: the command line lists the sources from the catalog alone.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 
-from .catalog import CATALOG
+from ..source_catalog import CATALOG
 
 _READER_CLASSES = {"BuuReader": ".buu", "CsxaReader": ".csxa", "RsnaReader": ".rsna", "VindrReader": ".vindr"}
 

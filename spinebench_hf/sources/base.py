@@ -11,8 +11,8 @@ from typing import ClassVar, TypeVar
 import pandas as pd
 
 from ..errors import SourceFormatError
+from ..source_catalog import CATALOG
 from .archive import MEMBER_READ_ERRORS, SourceTree, find_prefixes, open_tree
-from .catalog import CATALOG
 from .records import ORPHAN_ANNOTATION, ORPHAN_IMAGE, UNSAFE_MEMBER, ImageRef, LevelFinding, Record, Skip
 
 File = TypeVar("File")

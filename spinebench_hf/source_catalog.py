@@ -12,6 +12,7 @@ class SourceInfo:
     """What is known of one source before any file is read; `CATALOG` holds one per source name."""
 
     title: str
+    short_title: str  # for table headings
     homepage: str
     licence: str
     citation: str
@@ -21,6 +22,7 @@ class SourceInfo:
 CATALOG = {
     "buu": SourceInfo(
         title="BUU-LSPINE",
+        short_title="BUU-LSPINE",
         homepage="https://services.informatics.buu.ac.th/spine/",
         licence="Burapha University end-user licence agreement; redistribution not granted",
         citation=(
@@ -31,6 +33,7 @@ CATALOG = {
     ),
     "csxa": SourceInfo(
         title="CSXA (Cervical Spine X-ray Atlas)",
+        short_title="CSXA",
         homepage="https://doi.org/10.57760/sciencedb.15391",
         licence="open access (Science Data Bank; check the licence line there before publishing)",
         citation=(
@@ -41,6 +44,7 @@ CATALOG = {
     ),
     "rsna": SourceInfo(
         title="RSNA 2024 Lumbar Spine Degenerative Classification",
+        short_title="RSNA 2024",
         homepage="https://www.kaggle.com/competitions/rsna-2024-lumbar-spine-degenerative-classification",
         licence="Kaggle competition rules; non-commercial use; redistribution terms unknown",
         citation=(
@@ -51,6 +55,7 @@ CATALOG = {
     ),
     "vindr": SourceInfo(
         title="VinDr-SpineXR",
+        short_title="VinDr-SpineXR",
         homepage="https://physionet.org/content/vindr-spinexr/1.0.0/",
         licence="PhysioNet Restricted Health Data License 1.5.0 (signed data use agreement); no sharing",
         citation=(

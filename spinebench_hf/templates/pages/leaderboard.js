@@ -1,0 +1,10 @@
+const table=document.getElementById('leaderboard'),body=table.tBodies[0];
+const sortBy=(th,descending)=>{const i=th.cellIndex,text=th.dataset.type==='text';
+const key=r=>{const v=r.cells[i].dataset.value;return text?v.toLowerCase():(v===''?null:parseFloat(v));};
+const rows=[...body.rows].sort((a,b)=>{const x=key(a),y=key(b);if(x===null)return y===null?0:1;if(y===null)return -1;
+return (x<y?-1:x>y?1:0)*(descending?-1:1);});
+rows.forEach(r=>body.appendChild(r));
+table.querySelectorAll('th').forEach(h=>h.removeAttribute('aria-sort'));
+th.setAttribute('aria-sort',descending?'descending':'ascending');};
+table.querySelectorAll('th').forEach(th=>th.addEventListener('click',()=>{const now=th.getAttribute('aria-sort');
+sortBy(th,now?now==='ascending':th.dataset.type!=='text');}));
