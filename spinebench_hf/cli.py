@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from dataclasses import asdict
@@ -229,13 +230,10 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             file=sys.stderr,
         )
         return 130
-    from .report.details import case_images, scored_questions  # pandas and the plots: after the requests
-    from .report.tables import markdown, paper_table, write_report
+    from .report.tables import markdown, paper_table, report_of_runs  # pandas and the plots: after the requests
 
     print("\n" + markdown(SUMMARY_COLUMNS, summary(results)))
-    details = [output / "details"]
-    scored = scored_questions(details)
-    report = write_report(scored, output / "report", images=lambda ids: case_images(details, ids))
+    scored, report = report_of_runs([output / "details"], output / "report")
     print(f"\n{paper_table(scored)}\n\nthe report: {report}")
     incomplete = sorted({run.model for run in results if not run.complete})
     if incomplete:
@@ -264,10 +262,13 @@ def cmd_leaderboard(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     from .report.details import case_images, scored_questions
     from .report.leaderboard import write_leaderboard
     from .report.licences import withheld_images
+    from .report.runs import about_datasets
 
     scored = scored_questions(args.paths)
     withheld = withheld_images(scored, args.allow_restricted_sources)
-    page = write_leaderboard(scored, args.output, lambda ids: case_images(args.paths, ids), withheld)
+    fingerprints, banner = about_datasets(args.paths)
+    page = write_leaderboard(scored, args.output, functools.partial(case_images, args.paths), withheld,
+                             fingerprints=fingerprints, banner=banner)  # fmt: skip
     print(f"the leaderboard, to open in a browser or upload as a static Space: {page}")
     return 0
 
@@ -312,7 +313,7 @@ def cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     print(BANNER)
     table, page = run_demo(Path(args.output), per_source=args.per_source, seed=args.seed)
-    print(f"\nSpineBench-Sub, baselines (lighteval; details and results under {args.output}):\n\n{table}\n\n{BANNER}")
+    print(f"\nSpineBench-Sub, baselines (lighteval; details and results under {args.output}):\n\n{table}")
     print(f"the report, with a case gallery, to open in a browser: {page}")
     return 0
 
@@ -327,11 +328,9 @@ def cmd_model_file(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 
 def cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """`report`: write the report from lighteval outputs; print the paper table and the report's paths."""
-    from .report.details import case_images, scored_questions
-    from .report.tables import paper_table, write_report
+    from .report.tables import paper_table, report_of_runs
 
-    scored = scored_questions(args.paths)
-    report = write_report(scored, args.output, images=lambda ids: case_images(args.paths, ids))
+    scored, report = report_of_runs(args.paths, args.output)
     print(paper_table(scored))
     print(f"\nbreakdowns, confidence intervals, confusion matrices and plots: {report}")
     print(f"the same with a case gallery, to open in a browser: {report.with_suffix('.html')}")
@@ -342,11 +341,16 @@ def cmd_rating_sheet(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     """`rating-sheet`: write a sheet of sampled replies to rate, its page and its key; print their paths."""
     from .report.details import case_images, read_details
     from .report.rating import rating_rows, sample_replies, write_sheet
+    from .report.runs import about_datasets
 
     sample = sample_replies(rating_rows(read_details(args.paths)), args.per_task, args.seed)
     found = case_images(args.paths, set(sample.id))
-    files = write_sheet(sample.assign(image=sample.id.map(lambda item: found.get(item))), args.output)
-    print(f"rate {files['html']} in {files['sheet']} (a copy per rater); keep {files['key']} for the summary")
+    _, banner = about_datasets(args.paths)
+    files = write_sheet(sample.assign(image=sample.id.map(lambda item: found.get(item))), args.output, banner)
+    print(f"the rating form, to send to each rater (it works offline in a browser): {files['html']}")
+    print(f"raters download their CSV from it (or fill a copy of {files['sheet']} by hand); then run")
+    print(f"  spinebench rating-summary RATER1.csv RATER2.csv ... --key {files['key']}")
+    print(f"keep {files['key']} to yourself: it says which model wrote each reply")
     return 0
 
 
@@ -356,8 +360,8 @@ def cmd_rating_summary(args: argparse.Namespace, parser: argparse.ArgumentParser
     from .report.tables import frame_markdown
 
     means, agreement = summarize(read_sheets(args.sheets, args.key))
-    print("Mean score (1-5) per model, task and criterion:\n" + frame_markdown(means))
-    print("\nInter-rater agreement (Krippendorff's alpha, ordinal):\n" + frame_markdown(agreement))
+    print("Mean score (1-5) per model, task and criterion:\n" + frame_markdown(means, scores=False))
+    print("\nInter-rater agreement (Krippendorff's alpha, ordinal):\n" + frame_markdown(agreement, scores=False))
     return 0
 
 
@@ -367,7 +371,7 @@ def cmd_compare_encoders(args: argparse.Namespace, parser: argparse.ArgumentPars
     from .report.tables import frame_markdown
 
     summary = compare_encoders(args.data, args.encoder, args.output, limit=args.limit, seed=args.seed)
-    print(frame_markdown(summary))
+    print(frame_markdown(summary, scores=False))
     print(f"\nper-image similarities and hard negatives (the paper's Table 6): {Path(args.output) / 'similarity.csv'}")
     return 0
 
@@ -461,14 +465,16 @@ def build_parser() -> argparse.ArgumentParser:
     release.set_defaults(run=cmd_import_release)
 
     sweep = commands.add_parser("sweep", help="every model of SWEEP.yaml on every task, resumable, then the report")
-    sweep.add_argument("sweep", metavar="SWEEP.yaml")
+    sweep.add_argument(
+        "sweep", metavar="SWEEP.yaml", help="the sweep: dataset, tasks, generation and models (README: Sweeps)"
+    )
     add_output(sweep, "spinebench-sweep", "replies (responses.sqlite), details, server logs and report/")
     sweep.set_defaults(run=cmd_sweep)
 
     push = commands.add_parser("push", help="upload a built folder to the Hugging Face Hub (private by default)")
-    push.add_argument("folder")
-    push.add_argument("--repo-id", required=True, metavar="ORG/NAME")
-    push.add_argument("--public", action="store_true")
+    push.add_argument("folder", help="a folder written by spinebench build or import-release")
+    push.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="the dataset repo (made if missing)")
+    push.add_argument("--public", action="store_true", help="create the repo public (default: private)")
     push.add_argument(
         "--allow-restricted-sources",
         action="store_true",
@@ -481,7 +487,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
         help="lighteval's CLI with this project's fixes applied: spinebench eval accelerate ...",
     )
-    evaluate.add_argument("lighteval_args", nargs=argparse.REMAINDER)
+    evaluate.add_argument(
+        "lighteval_args", nargs=argparse.REMAINDER, metavar="LIGHTEVAL_ARGS", help="lighteval's own arguments"
+    )
     evaluate.set_defaults(run=cmd_eval)
 
     demo = commands.add_parser(
@@ -523,7 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.set_defaults(run=cmd_rating_sheet)
 
     summary = commands.add_parser("rating-summary", help="mean ratings and inter-rater agreement from filled sheets")
-    summary.add_argument("sheets", nargs="+")
+    summary.add_argument("sheets", nargs="+", metavar="SHEET.csv", help="filled rating sheets, one per rater")
     summary.add_argument("--key", required=True, help="key.csv written with the sheet")
     summary.set_defaults(run=cmd_rating_summary)
 
@@ -544,7 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .evaluation.lighteval_models import MODEL_FILES
 
     model = commands.add_parser("model-file", help="the file to give `lighteval custom NAME FILE TASKS`")
-    model.add_argument("name", choices=MODEL_FILES)
+    model.add_argument("name", choices=MODEL_FILES, help="which model file")
     model.set_defaults(run=cmd_model_file)
 
     lmms = commands.add_parser(
@@ -564,7 +572,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_seed(samples)
     add_per_source(samples)
     samples.set_defaults(run=cmd_samples)
+    helps = {action.dest: action.help for action in commands._choices_actions}
+    for name, command in commands.choices.items():  # `spinebench X --help` opens with what X does
+        command.description = command.description or DESCRIPTIONS.get(name) or helps[name]
     return parser
+
+
+DESCRIPTIONS = {
+    "import-release": "Import the authors' release (Silversorrow/SpineBench: JSON and images, or images in zip "
+    "archives) into a dataset folder like spinebench build's: every option shape, labels matched "
+    "case-insensitively, the images as published and checked, a leak-free train split, import_report.json.",
+    "report": "Read harness outputs in any mix (lighteval details, lmms-eval --log_samples output, spinebench sweep "
+    "output) and write report.md and report.html: the summary, the paper's table beside the published rows, "
+    "breakdown matrices with clustered intervals, confusion matrices, robustness, plots and a case gallery.",
+    "sweep": "Ask every model of SWEEP.yaml every question of its tasks (one queue per model, replies cached and "
+    "resumable), write lighteval-style details per model, and the report over all of them.",
+}
 
 
 # what a command interrupted with Ctrl-C leaves behind, and how to go on

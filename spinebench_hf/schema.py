@@ -26,6 +26,7 @@ UNKNOWN = "unknown"  # a column the authors' release does not carry (source, mod
 TASK_VARIANTS = ("blind", "circular")
 ROTATION = "#rot"
 FAILED_STAGE = "failed"  # the extraction stage of a question whose request got no reply (`spinebench sweep`)
+SYNTHETIC_NOTE = "SYNTHETIC DATA: drawn images and random-weight distractors; these numbers are not medical results."
 SWEEP_RUN_FILE = "run.json"  # beside a sweep's details: its backend, generation settings and dataset
 
 DESCRIPTION = "SpineBench (arXiv 2510.12267): multiple-choice spine diagnosis and lesion localization questions."

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -109,8 +110,28 @@ def test_the_report_page(runs, browser, tmp_path):
     assert len(shown["all"]) > 1  # the filters change what is shown
     click(browser, images[0])
     assert "zoomed" in images[0].get_attribute("class")  # click to enlarge
+    assert_readable_numbers_and_options(browser, ["healthy", "random"])
     assert console_errors(browser) == []
     browser.save_screenshot(str(tmp_path / "report.png"))
+
+
+TOO_PRECISE = re.compile(r"\d\.\d{3,}|\de[-+]?\d", re.IGNORECASE)  # more than 2 decimals, or scientific notation
+
+
+def assert_readable_numbers_and_options(browser, models: list[str]) -> None:
+    """What the reviewer sees: no cell with more than two decimals or in scientific notation, a matrix with the
+    models as its columns, a summary and contents that lead to every section, and every option letter once."""
+    cells = [c.text for c in browser.find_elements("css selector", "td, th") if c.is_displayed()]
+    assert cells and not [text for text in cells if TOO_PRECISE.search(text)]
+    matrix = browser.find_element("css selector", "table.matrix")
+    assert [th.text for th in matrix.find_elements("css selector", "thead th")][1:] == models
+    assert browser.find_element("id", "summary_the_models_ranked_by_overall") and "Chance (guessing)" in cells
+    for link in browser.find_elements("css selector", ".toc a"):
+        assert browser.find_elements("id", link.get_attribute("href").split("#", 1)[1])
+    for item in browser.find_elements("css selector", ".options li"):
+        letter = item.get_attribute("data-letter")
+        text = item.get_attribute("textContent")  # hidden cases too (the filters hide some)
+        assert text.startswith(letter + " ") and not re.search(rf"\b{letter}[:.)] ", text), text
 
 
 def test_a_hostile_reply_is_text_on_both_pages(browser, tmp_path):
@@ -197,6 +218,11 @@ def test_two_raters_fill_the_form_reload_and_summarize(runs, browser, tmp_path):
         for s, v in first.items()
         for c in CRITERIA
     )
+    options = browser.find_elements("css selector", ".case .options li")  # a list, marked as in the gallery
+    assert options and all(o.get_attribute("textContent").startswith(o.get_attribute("data-letter") + " ")
+                           for o in options)  # fmt: skip
+    assert browser.find_elements("css selector", ".case .options .correct-mark")
+    assert browser.find_elements("css selector", ".case .options .chosen-mark")
     browser.save_screenshot(str(tmp_path / "rating.png"))
     sheet_r1 = download(browser, "r1")
     second = {sample: 5 - i % 5 for i, sample in enumerate(samples)}

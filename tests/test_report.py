@@ -93,7 +93,7 @@ def test_paper_table():
     assert rows["m1"] == pytest.approx([0.5, 0.5, 0.75, 1.0, 0.5])  # SDD 2/4, SLL 1/2, Pre, Recall, Overall
     assert rows["m2"] == pytest.approx([0.5, 0.0, 0.5, 0.25, 0.25])
     table = paper_table(RECORDS)
-    assert "| m1 | 50.00 | 50.00 | 75.00 | 100.00 | 50.00 |" in table and "| Random (paper) | 20.00 | - |" in table
+    assert "| m1 | 50.0 | 50.0 | 75.0 | 100.0 | 50.0 |" in table and "| Random (paper) | 20.0 | - |" in table
 
 
 def test_breakdown_cis_are_clustered_by_study():
@@ -171,8 +171,8 @@ def test_the_report_sets_the_papers_rows_beside_the_users(tmp_path):
     from spinebench_hf.report.tables import beside_the_paper
 
     text = beside_the_paper(RECORDS)
-    assert "| m1 (this run) | 50.00 | 50.00 | 75.00 | 100.00 | 50.00 |" in text
-    assert "| Gemini-2.5-pro-exp-03-25 (paper) | 32.37 | 9.35 | 48.61 | 63.55 | 20.86 |" in text
+    assert "| m1 (this run) | 50.0 | 50.0 | 75.0 | 100.0 | 50.0 |" in text
+    assert "| Gemini-2.5-pro-exp-03-25 (paper) | 32.4 | 9.3 | 48.6 | 63.5 | 20.9 |" in text  # one format
     assert "do not compare directly" in text
     released = RECORDS.assign(id="release/evaluation/test/" + RECORDS.id)
     assert beside_the_paper(released).startswith("Measured on the authors' release")
@@ -188,7 +188,8 @@ def test_interval_headings_say_what_they_cluster_by_and_the_counts_stand_beside_
     release = RECORDS.assign(id="release/" + RECORDS.id, study_id=RECORDS.image_id)  # an import: no studies
     assert cluster_unit(release) == "image"
     text = write_report(release, tmp_path / "report").read_text()
-    assert "## Accuracy by disease (95 % CI clustered by image)" in text and "clustered by study" not in text
+    assert "## Diagnosis accuracy by disease (%, 95 % CI clustered by image)" in text
+    assert "clustered by study" not in text
     note = beside_the_paper(release)
     assert note.startswith("Measured on the authors' release")
     assert (

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from .. import __version__, settings
 from ..embedding.mining import disease_similarity, sample_library
 from ..imaging import DECODER_NOTE, DEFAULT_MAX_SIDE
-from ..schema import CONFIGS, SUB_SIZES
+from ..schema import CONFIGS, SUB_SIZES, SYNTHETIC_NOTE
 from ..settings import DEFAULT_DATA, DEFAULT_ENCODER, DEFAULT_ENCODER_WEIGHTS, DEFAULT_SEED
 from ..sources.records import Record
 from ..sources.scan import ScanReport, check_complete, open_sources, read_all
@@ -51,6 +51,7 @@ class BuildOptions:
     device: str | None = None
     progress: bool = False
     allow_partial: tuple[str, ...] = ()  # sources built even when most of their images are skipped
+    synthetic: bool = False  # the sources are `spinebench samples` drawings: every report of a run on it says so
 
 
 def build(options: BuildOptions) -> dict:
@@ -96,6 +97,8 @@ def build(options: BuildOptions) -> dict:
         splits = mark_splits(items, collected.records, vectors, digests, options.seed)
         written = write_dataset(items, splits, collected, staging)
         report = build_report(options, encoder, readers, collected, items, written) | {"train": splits.report()}
+        if options.synthetic:
+            report["synthetic"] = SYNTHETIC_NOTE
         write_card(staging, report)
         (staging / "build_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return report

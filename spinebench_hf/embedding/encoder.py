@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 
 SIGLIP_PREPROCESS = {"mean": (0.5,) * 3, "std": (0.5,) * 3, "interpolation": "bicubic", "resize_mode": "squash"}
 RANDOM_WARNING = (
-    "the image encoder {name} has RANDOM weights (seed {seed}): distractors mined with random weights "
-    "are NOT meaningful. Use --encoder-weights random for tests and demos only."
+    "the image encoder {name} has RANDOM weights (seed {seed}): distractors mined with random weights are NOT "
+    "meaningful; "
+    "for the benchmark itself, build with the real weights (the default, --encoder-weights webli)."
 )
 
 
@@ -92,8 +93,7 @@ class ImageEncoder:
             load_tower(visual, weights_file)
         if weights == "random":
             message = RANDOM_WARNING.format(name=name, seed=seed)
-            warnings.warn(message, RandomWeightsWarning, stacklevel=2)
-            log.warning(message)
+            warnings.warn(message, RandomWeightsWarning, stacklevel=2)  # shown once; the demo expects it, says so
         self.weight_hash = tower_hash(visual)
         label = weights_file.name if weights_file else weights
         self.identity = f"{name}|{label}|{self.weight_hash[:16]}"

@@ -11,7 +11,7 @@ unless asked otherwise (`licences`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +21,7 @@ from ..errors import SpineBenchError
 from ..schema import FAILED_STAGE, UNKNOWN
 from ..source_catalog import CATALOG
 from .formatting import interval, percent, unique_slugs
-from .statistics import clustered_mean
-from .tables import PAPER_RESULTS, beside_rows, write_report
+from .tables import PAPER_RESULTS, beside_rows, overall_estimate, write_report
 
 SPACE_CARD = """---
 title: SpineBench leaderboard
@@ -48,15 +47,6 @@ class Column:
     key: str
     title: str
     rows: Callable[[pd.DataFrame], pd.DataFrame]
-
-
-def overall_estimate(rows: pd.DataFrame):
-    """The Overall of `rows`: accuracy with each task present weighing one half (one task: its accuracy), and its
-    interval clustered by study."""
-    if rows.empty:
-        return None
-    per_task = rows.groupby("task")["acc"].transform("size")
-    return clustered_mean(rows["acc"].to_numpy(), rows.study_id.to_numpy(), weights=(1.0 / per_task).to_numpy())
 
 
 def columns(scored: pd.DataFrame) -> list[Column]:
@@ -159,6 +149,9 @@ def write_leaderboard(
     output: str | Path,
     images: Callable[[set[str]], dict] | None = None,
     withheld: Mapping[str, str] | None = None,
+    *,
+    fingerprints: Sequence[str] = (),
+    banner: str | None = None,
 ) -> Path:
     """Write `index.html`, the Space card and one report per model; returns index.html's path.
 
@@ -168,6 +161,8 @@ def write_leaderboard(
         output: the leaderboard folder (made if missing; files of the same names are overwritten).
         images: as for `tables.write_report`, the gallery's images by question id.
         withheld: question ids whose image must not be shown, with the reason (`licences.withheld_images`).
+        fingerprints: as for `tables.write_report` (`runs.about_datasets`): the datasets the runs were on.
+        banner: as for `tables.write_report`: the synthetic-data note, shown on every page.
 
     Returns:
         The path of index.html.
@@ -186,14 +181,15 @@ def write_leaderboard(
     output.mkdir(parents=True, exist_ok=True)
     reports = {}
     for model, folder in folders.items():
-        write_report(scored[scored.model == model], output / "models" / folder, images, withheld)
+        write_report(scored[scored.model == model], output / "models" / folder, images, withheld,
+                     fingerprints=fingerprints, banner=banner)  # fmt: skip
         reports[model] = f"models/{folder}/report.html"
     protocol = scored[scored.variant == ""] if "variant" in scored else scored
     table = columns(protocol)
-    note, _ = beside_rows(protocol)
+    note, _ = beside_rows(protocol, banner)
     ranked = sorted(model_rows(protocol, table, reports) + paper_rows(table), key=_by_overall)
     page = render("leaderboard.html", "SpineBench leaderboard", "leaderboard.js", columns=table, note=note,
-                  rows=ranked)  # fmt: skip
+                  rows=ranked, banner=banner)  # fmt: skip
     (output / "index.html").write_text(page, encoding="utf-8")
     (output / "README.md").write_text(SPACE_CARD, encoding="utf-8")
     return output / "index.html"

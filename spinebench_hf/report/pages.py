@@ -19,6 +19,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from ..prompts import LETTERS
+from .formatting import display_frame, interval, is_missing, percent, slug
 
 FILTERS = (
     ("all", "All cases"),
@@ -41,6 +42,7 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)  # fmt: skip
     env.filters["data_uri"] = data_uri
     env.filters["lettered"] = lambda options: list(zip(LETTERS, options))
+    env.filters["anchor"] = lambda title: slug(str(title)).lower()
     return env
 
 
@@ -68,9 +70,34 @@ def png_tag(path: Path | None) -> Markup:
 
 
 def frame_table(frame: pd.DataFrame) -> Markup:
-    """A table as HTML; pandas escapes every cell."""
-    html = frame.to_html(index=False, escape=True, float_format=lambda value: f"{value:.4g}", na_rep="-", border=0)
-    return Markup(html)
+    """A results table as HTML, its cells as `formatting.display_frame` shows them; pandas escapes every cell.
+    Wide tables scroll within their own box."""
+    html = display_frame(frame).to_html(index=False, escape=True, border=0)
+    return Markup('<div class="wide">{}</div>').format(Markup(html))
+
+
+WORST, MIDDLE, BEST = (244, 199, 195), (255, 255, 255), (183, 225, 193)
+
+
+def heat(value: float, lowest: float, highest: float) -> str:
+    """A cell's background on the matrix's own scale: its worst value light red, its best light green."""
+    share = 0.5 if highest <= lowest else (value - lowest) / (highest - lowest)
+    start, end, t = (WORST, MIDDLE, share * 2) if share < 0.5 else (MIDDLE, BEST, share * 2 - 1)
+    red, green, blue = (round(a + (b - a) * t) for a, b in zip(start, end))
+    return f"background:rgb({red},{green},{blue})"
+
+
+def matrix_table(matrix) -> Markup:
+    """A `tables.Matrix` as an HTML heat map: `by` down, the models across; each cell the score, its interval and
+    n, shaded from the matrix's worst to its best cell."""
+    values = [cell[0] for _, row in matrix.rows for cell in row if cell is not None and not is_missing(cell[0])]
+    lowest, highest = (min(values), max(values)) if values else (0.0, 1.0)
+    rows = [
+        (label, [None if c is None else {"text": percent(c[0]), "interval": interval(c[1], c[2]), "n": c[3],
+                 "style": "" if is_missing(c[0]) else heat(c[0], lowest, highest)} for c in row])
+        for label, row in matrix.rows
+    ]  # fmt: skip
+    return environment().get_template("macros.html").module.matrix(matrix.by, matrix.models, rows)  # type: ignore[attr-defined]
 
 
 def paragraph(text: str) -> Markup:
@@ -90,9 +117,13 @@ def gallery_case(rows: pd.DataFrame, image: bytes | None, note: str | None = Non
     first = rows.iloc[0]
     replies = [{"model": row.model, "extracted": ", ".join(row.extracted), "stage": row.stage, "right": row.acc == 1,
                 "text": row.reply} for row in rows.itertuples()]  # fmt: skip
+    chosen: dict[str, list[str]] = {}
+    for row in rows.itertuples():
+        for letter in row.extracted:
+            chosen.setdefault(letter, []).append(str(row.model))
     return {"outcome": case_outcome(rows), "task": first.task, "id": first.id, "image": image, "note": note,
             "question": first.question, "options": list(first.options), "answer": list(first.answer),
-            "replies": replies}  # fmt: skip
+            "chosen": {letter: ", ".join(names) for letter, names in chosen.items()}, "replies": replies}  # fmt: skip
 
 
 def report_page(
@@ -100,6 +131,7 @@ def report_page(
     cases: pd.DataFrame,
     images: dict[str, bytes],
     withheld: Mapping[str, str] | None = None,
+    banner: str | None = None,
 ) -> str:
     """The report: `sections` are (title, HTML) in order; `cases` the scored rows of the gallery's questions, every
     model; `images` their images by question id; `withheld` why an image is not shown, by question id."""
@@ -107,14 +139,25 @@ def report_page(
     gallery = [gallery_case(rows, None if question in withheld else images.get(question), withheld.get(question))
                for question, rows in cases.groupby("id", sort=False)]  # fmt: skip
     return render("report.html", "SpineBench results", "gallery.js", sections=sections, filters=FILTERS,
-                  cases=gallery)  # fmt: skip
+                  cases=gallery, banner=banner)  # fmt: skip
 
 
 # --- the rating form ----------------------------------------------------------------------------------------
-def rating_page(sample: pd.DataFrame, rubric: list, columns: list[str], sheet_id: str) -> str:
+def rating_page(
+    sample: pd.DataFrame, rubric: list, columns: list[str], sheet_id: str, banner: str | None = None
+) -> str:
     """The blind form: image, question, options, correct answer and reply per sample; 1–5 per criterion; kept in
     the browser as entered; exported as the CSV `spinebench rating-summary` reads. No model name is on the page."""
     rows = sample[[c for c in columns if c in sample.columns]].to_dict("records")
     sheet = {"sheet": sheet_id, "criteria": [key for key, *_ in rubric], "columns": columns, "rows": rows}
-    return render("rating.html", "SpineBench reasoning rating", "rating.js", samples=list(sample.itertuples()),
-                  rubric=rubric, sheet=sheet)  # fmt: skip
+    samples = [rating_case(row) for row in sample.to_dict("records")]
+    return render("rating.html", "SpineBench reasoning rating", "rating.js", samples=samples, rubric=rubric,
+                  sheet=sheet, banner=banner)  # fmt: skip
+
+
+def rating_case(row: dict) -> dict:
+    """One reply of the form, its options as the gallery lists them (the correct one and the model's choice marked
+    the same way); a sheet written without the lists (`option_list`) shows its options text as it is."""
+    listed = isinstance(row.get("option_list"), (list, tuple)) or hasattr(row.get("option_list"), "tolist")
+    chosen = {letter: "the model" for letter in row.get("chosen_letters", []) or []} if listed else {}
+    return row | {"listed": listed, "chosen": chosen}

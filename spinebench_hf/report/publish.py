@@ -144,13 +144,20 @@ def stage_run(scored: pd.DataFrame, runs: Sequence[str | Path], folder: Path) ->
     return infos
 
 
-def write_results(scored: pd.DataFrame, folder: Path, images, withheld: dict[str, str]) -> None:
+def about(infos: dict[str, dict]) -> dict:
+    """The datasets' fingerprints and the synthetic-data note of the models' runs, for the report's summary."""
+    fingerprints = sorted({i["dataset_fingerprint"] for i in infos.values() if i.get("dataset_fingerprint")})
+    banner = next((i["dataset_synthetic"] for i in infos.values() if i.get("dataset_synthetic")), None)
+    return {"fingerprints": fingerprints, "banner": banner}
+
+
+def write_results(scored: pd.DataFrame, folder: Path, images, withheld: dict[str, str], infos: dict) -> None:
     """The results table and the report over every model, beside the details."""
     from .tables import paper_table, write_report
 
     protocol = scored[scored.variant == ""]
-    write_report(scored, folder / "report", images, withheld)
-    (folder / "results.md").write_text(paper_table(protocol) + "\n", encoding="utf-8")
+    write_report(scored, folder / "report", images, withheld, **about(infos))
+    (folder / "results.md").write_text(paper_table(protocol, about(infos)["banner"]) + "\n", encoding="utf-8")
     shutil.copyfile(folder / "report" / "table.csv", folder / "results.csv")
 
 
@@ -211,12 +218,12 @@ def _upload(scored, runs, folder: Path, infos, withheld, repo_id, public, space,
     configs = config_names(list(everything.model.unique()))  # a kept model whose name collides with a new one
     infos = {info.pop("model", None): info for _, info in previous} | infos
     images = (lambda ids: case_images(runs, ids)) if len(scored) else None
-    write_results(everything, folder, images, withheld)
+    write_results(everything, folder, images, withheld, infos)
     (folder / "README.md").write_text(card(everything, repo_id, configs, infos, bool(withheld)), encoding="utf-8")
     dataset = _commit(api, repo_id, "dataset", folder, existing, "Publish SpineBench results with spinebench-hf")
     space_commit = None
     if space:
-        space_commit = publish_space(api, everything, runs, space, public, withheld)
+        space_commit = publish_space(api, everything, runs, space, public, withheld, infos)
     return Published(dataset, space_commit, tuple(sorted(configs)))
 
 
@@ -237,13 +244,14 @@ def _commit(api, repo_id: str, kind: str, folder: Path, existing: list[str], mes
     return str(getattr(commit, "commit_url", None) or getattr(commit, "oid", commit))
 
 
-def publish_space(api, scored: pd.DataFrame, runs, space: str, public: bool, withheld: dict[str, str]) -> str:
+def publish_space(api, scored: pd.DataFrame, runs, space: str, public: bool, withheld: dict[str, str],
+                  infos: dict) -> str:  # fmt: skip
     """The leaderboard of every model as a static Space."""
     from .leaderboard import write_leaderboard
 
     with tempfile.TemporaryDirectory(prefix="spinebench-space-") as staging:
         folder = Path(staging)
-        write_leaderboard(scored, folder, lambda ids: case_images(runs, ids), withheld)
+        write_leaderboard(scored, folder, lambda ids: case_images(runs, ids), withheld, **about(infos))
         api.create_repo(space, repo_type="space", space_sdk="static", private=not public, exist_ok=True)
         existing = api.list_repo_files(space, repo_type="space")
         return _commit(api, space, "space", folder, existing, "SpineBench leaderboard, written by spinebench-hf")

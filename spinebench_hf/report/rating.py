@@ -79,6 +79,10 @@ def rating_rows(details: pd.DataFrame) -> pd.DataFrame:
                 ", ".join(o[LETTERS.index(a)] for a in answer) for o, answer in zip(rows.options, rows.answer)
             ],
             "reply": rows.reply,
+            # for the page only (not in the sheet): the options as a list, with the correct and chosen letters
+            "option_list": rows.options.map(list),
+            "answer_letters": rows.answer.map(list),
+            "chosen_letters": rows.extracted.map(list) if "extracted" in rows else [[] for _ in range(len(rows))],
         }
     ).reset_index(drop=True)
 
@@ -104,12 +108,13 @@ def spreadsheet_safe(value: object) -> object:
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def write_sheet(sample: pd.DataFrame, output: str | Path) -> dict[str, Path]:
+def write_sheet(sample: pd.DataFrame, output: str | Path, banner: str | None = None) -> dict[str, Path]:
     """Write the rating sheet, its page and the key.
 
     Args:
         sample: the sampled replies (`sample_replies`), with their images in an `image` column.
         output: the folder to write into.
+        banner: what the data is when it is not real (synthetic), shown at the top of the page.
 
     Returns:
         The paths of `sheet` (rating_sheet.csv), `html` (rating_sheet.html) and `key` (key.csv, sample → model).
@@ -120,7 +125,9 @@ def write_sheet(sample: pd.DataFrame, output: str | Path) -> dict[str, Path]:
     sheet.to_csv(output / "rating_sheet.csv", index=False)
     sample[["sample", "model", "task", "id"]].to_csv(output / "key.csv", index=False)
     sheet_id = hashlib.sha256("|".join(sample["sample"] + sample["id"]).encode()).hexdigest()[:12]
-    (output / "rating_sheet.html").write_text(rating_page(sample, RUBRIC, SHEET_COLUMNS, sheet_id), encoding="utf-8")
+    (output / "rating_sheet.html").write_text(
+        rating_page(sample, RUBRIC, SHEET_COLUMNS, sheet_id, banner), encoding="utf-8"
+    )
     return {"sheet": output / "rating_sheet.csv", "html": output / "rating_sheet.html", "key": output / "key.csv"}
 
 

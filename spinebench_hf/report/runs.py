@@ -34,6 +34,7 @@ class RunInfo:
     dataset_kind: str | None = None  # "build" or "release import"
     dataset_fingerprint: str | None = None
     dataset_spinebench_version: str | None = None  # the spinebench-hf that built or imported the dataset
+    dataset_synthetic: str | None = None  # the build's note where it was made from drawings (`spinebench demo`)
 
     def as_dict(self) -> dict:
         """The fields, for a card or a JSON file."""
@@ -65,6 +66,7 @@ def dataset_facts(folder: object) -> dict:
                 "dataset_kind": "release import" if name == "import_report.json" else "build",
                 "dataset_fingerprint": report.get("fingerprint"),
                 "dataset_spinebench_version": report.get("spinebench_hf"),
+                "dataset_synthetic": report.get("synthetic") if isinstance(report.get("synthetic"), str) else None,
             }
     return {}
 
@@ -149,3 +151,11 @@ def run_infos(paths: Sequence[str | Path]) -> dict[str, RunInfo]:
             info = replace(known, **{k: v for k, v in asdict(info).items() if getattr(known, k) in (None, {})})
         found[model] = info
     return found
+
+
+def about_datasets(paths: Sequence[str | Path]) -> tuple[list[str], str | None]:
+    """The fingerprints of the datasets the runs were on (sorted), and the synthetic-data note where one of them
+    was built from drawings (else None)."""
+    infos = run_infos(paths).values()
+    fingerprints = sorted({info.dataset_fingerprint for info in infos if info.dataset_fingerprint})
+    return fingerprints, next((info.dataset_synthetic for info in infos if info.dataset_synthetic), None)

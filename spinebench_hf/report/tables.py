@@ -8,11 +8,13 @@ judge-rescue rates, paired model comparisons, and plots.
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +24,8 @@ from ..metrics import overall
 from ..prompts import LETTERS
 from ..schema import FAILED_STAGE, SUB_SIZES
 from ..seeding import rng_for
-from .statistics import clustered_mean, paired_comparison
+from .formatting import display_frame, percent, slug, with_interval
+from .statistics import Estimate, clustered_mean, paired_comparison
 
 INVALID, MULTIPLE = "invalid", "several letters"
 PAPER_COLUMNS = ["Model", "SDD Acc", "SLL Acc", "SLL Pre", "SLL Recall", "Overall Acc"]
@@ -42,11 +45,6 @@ PAPER_RESULTS = [
     ["MedGemma-4B", "12.15", "5.30", "46.94", "39.14", "8.73"],
 ]
 RELEASE_ID_PREFIX = "release/"  # the ids of `spinebench import-release`
-
-
-def percent(value: float | None) -> str:
-    """A fraction as a percentage with two decimals (0.5 → "50.00"); "-" for None or NaN."""
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.2f}"
 
 
 def task_mean(scored: pd.DataFrame, model: str, task: str, score: str) -> float | None:
@@ -85,20 +83,25 @@ def markdown(columns: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(map(md_text, row)) + " |" for row in rows])
 
 
-def paper_table(scored: pd.DataFrame) -> str:
-    """The paper-format table in Markdown (percent), one row per model, then the paper's random row."""
+def paper_table(scored: pd.DataFrame, banner: str | None = None) -> str:
+    """The paper-format table in Markdown (percent), one row per model, then the paper's random row; `banner`
+    (what the data is when it is not real) on the line above it."""
     rows = [[row[0], *map(percent, row[1:])] for row in paper_rows(scored)]
-    return markdown(PAPER_COLUMNS, rows + [["Random (paper)", "20.00", "-", "-", "-", "-"]])
+    table = markdown(PAPER_COLUMNS, rows + [["Random (paper)", percent(CHANCE["diagnosis"]), "-", "-", "-", "-"]])
+    return f"{banner}\n\n{table}" if banner else table
 
 
-def beside_rows(scored: pd.DataFrame) -> tuple[str, list[list[str]]]:
+def beside_rows(scored: pd.DataFrame, banner: str | None = None) -> tuple[str, list[list[str]]]:
     """The user's rows and the paper's, and a note saying whether they were measured on the same questions, and on
-    how many against the paper's Sub."""
+    how many against the paper's Sub; `banner`: the data is synthetic (never "measured on the source archives")."""
     ours = [[f"{row[0]} (this run)", *map(percent, row[1:])] for row in paper_rows(scored)]
-    paper = [[f"{row[0]} (paper)", *row[1:]] for row in PAPER_RESULTS]
+    paper = [[f"{row[0]} (paper)", *(percent(float(value) / 100) for value in row[1:])] for row in PAPER_RESULTS]
     on_release = bool(len(scored)) and scored.id.str.startswith(RELEASE_ID_PREFIX).all()
     note = (
-        "Measured on the authors' release (`spinebench import-release`): the paper's questions, so the rows compare."
+        f"{banner} Not the benchmark's questions: the rows do not compare."
+        if banner
+        else "Measured on the authors' release (`spinebench import-release`): the paper's questions, so the rows "
+        "compare."
         if on_release
         else "Measured on a local build from the source archives: other questions, "
         "options and Sub split than the paper's, so the rows do not compare directly; import the authors' "
@@ -122,17 +125,17 @@ def cluster_unit(scored: pd.DataFrame) -> str:
     return "image" if without.all() else "study" if not without.any() else "study (image where there is none)"
 
 
-def beside_the_paper(scored: pd.DataFrame) -> str:
+def beside_the_paper(scored: pd.DataFrame, banner: str | None = None) -> str:
     """The note of `beside_rows`, then this run's rows and the paper's published ones as a Markdown table."""
-    note, rows = beside_rows(scored)
+    note, rows = beside_rows(scored, banner)
     return note + "\n\n" + markdown(PAPER_COLUMNS, rows)
 
 
-def beside_the_paper_html(scored: pd.DataFrame) -> str:
+def beside_the_paper_html(scored: pd.DataFrame, banner: str | None = None) -> str:
     """`beside_the_paper` as HTML: the note as a paragraph, then the table."""
     from .pages import frame_table, paragraph
 
-    note, rows = beside_rows(scored)
+    note, rows = beside_rows(scored, banner)
     return paragraph(note) + frame_table(pd.DataFrame(rows, columns=PAPER_COLUMNS))
 
 
@@ -153,6 +156,114 @@ def breakdown(scored: pd.DataFrame, by: str, score: str = "acc") -> pd.DataFrame
             }
         )
     return pd.DataFrame(rows, columns=["model", "task", by, "n", score, "ci_low", "ci_high"])
+
+
+CHANCE = {"diagnosis": 1 / 5, "localization": 1 / 31}  # guessing: one of 5 options; one of the 31 non-empty sets
+TASK_TITLES = {"diagnosis": "Diagnosis", "localization": "Localization"}
+
+
+def overall_estimate(rows: pd.DataFrame) -> Estimate | None:
+    """The paper's Overall of `rows`: accuracy with each task present weighing one half (one task: its accuracy),
+    with its interval clustered by study; None for no rows."""
+    if rows.empty:
+        return None
+    per_task = rows.groupby("task")["acc"].transform("size")
+    return clustered_mean(rows["acc"].to_numpy(), rows.study_id.to_numpy(), weights=(1.0 / per_task).to_numpy())
+
+
+def estimate_text(estimate: Estimate | None) -> str:
+    """ "43.8 [31.2, 57.0]", or "-" without an estimate."""
+    return with_interval(None, None, None) if estimate is None else with_interval(estimate.mean, estimate.low,
+                                                                                  estimate.high)  # fmt: skip
+
+
+def ranking(protocol: pd.DataFrame) -> pd.DataFrame:
+    """The models ranked by Overall (answered questions only; an incomplete model is marked), then chance level."""
+    rows = []
+    answered = protocol[protocol.stage != FAILED_STAGE]
+    for model, group in answered.groupby("model", sort=True):
+        failed = int((protocol[protocol.model == model].stage == FAILED_STAGE).sum())
+        overall_value = overall_estimate(group)
+        estimates = [overall_value] + [overall_estimate(group[group.task == task]) for task in TASK_TITLES]
+        rows.append({"model": f"{model} (incomplete: {failed} failed)" if failed else model,
+                     "sort": -overall_value.mean if overall_value else math.inf,
+                     **dict(zip(RANKING_COLUMNS, map(estimate_text, estimates)))})  # fmt: skip
+    ranked = sorted(rows, key=lambda row: (row["sort"], row["model"]))
+    table = [{"rank": str(i), **{k: v for k, v in row.items() if k != "sort"}} for i, row in enumerate(ranked, 1)]
+    chance = {"diagnosis": CHANCE["diagnosis"], "localization": CHANCE["localization"]}
+    table.append({"rank": "-", "model": "Chance (guessing)", "Overall % [95 % CI]": percent(overall(*chance.values())),
+                  **{f"{TASK_TITLES[t]} % [95 % CI]": percent(v) for t, v in chance.items()}})  # fmt: skip
+    return pd.DataFrame(table, columns=["rank", "model", *RANKING_COLUMNS])
+
+
+RANKING_COLUMNS = ["Overall % [95 % CI]", "Diagnosis % [95 % CI]", "Localization % [95 % CI]"]
+
+
+def data_description(protocol: pd.DataFrame, fingerprints: list[str], banner: str | None = None) -> str:
+    """What the numbers were measured on: synthetic data, the authors' release or a local build; the dataset
+    fingerprints the runs recorded; the counts of questions, studies and models."""
+    on_release = bool(len(protocol)) and protocol.id.str.startswith(RELEASE_ID_PREFIX).all()
+    kind = (
+        f"{banner} "
+        if banner
+        else "The authors' release (`spinebench import-release`). "
+        if on_release
+        else "A local build from the source archives. "
+    )
+    asked = " + ".join(f"{protocol[protocol.task == t].id.nunique():,} {t}" for t in TASK_TITLES)
+    studies = protocol.study_id.nunique()
+    prints = f" Dataset fingerprint: {', '.join(f[:16] for f in fingerprints)}." if fingerprints else ""
+    return (f"{kind}{asked} questions in {studies:,} clusters (by {cluster_unit(protocol)}), "
+            f"{protocol.model.nunique()} model(s).{prints}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A breakdown as a matrix: one row per `by` value, one column per model; each cell (score, low, high, n) or
+    None where the model has no such question."""
+
+    title: str
+    by: str
+    models: list[str]
+    rows: list[tuple[str, list[tuple[float, float | None, float | None, int] | None]]]
+
+
+def to_matrix(frame: pd.DataFrame, by: str, title: str, score: str = "acc", count: str = "n") -> Matrix:
+    """A long breakdown of one task (model, `by`, score, ci_low/ci_high if any, count) as a `Matrix`."""
+    models = sorted(frame.model.unique())
+    cells: dict[str, dict[str, tuple]] = {}
+    for row in frame.to_dict("records"):
+        cells.setdefault(str(row[by]), {})[row["model"]] = (row[score], row.get("ci_low"), row.get("ci_high"),
+                                                             int(row[count]))  # fmt: skip
+    return Matrix(title, by, models, [(value, [cells[value].get(m) for m in models]) for value in cells])
+
+
+def matrices(scored: pd.DataFrame) -> list[Matrix]:
+    """Accuracy by disease, source and modality per task, and localization recall and precision by level."""
+    found = []
+    for by in ("disease", "source", "modality"):
+        long = breakdown(scored, by)
+        for task in [t for t in TASK_TITLES if t in set(long.task)]:
+            found.append(to_matrix(long[long.task == task], by, f"{TASK_TITLES[task]} accuracy by {by}"))
+    levels = level_breakdown(scored)
+    for score, count in (("recall", "gold"), ("precision", "predicted")):
+        if len(levels):
+            shown = levels[levels[count] > 0]
+            found.append(to_matrix(shown, "level", f"Localization {score} by level", score=score, count=count))
+    return found
+
+
+def matrix_cell(cell: tuple | None) -> str:
+    """A matrix cell as text: "43.8 [31.2, 57.0] (n 12)", "-" where there is none."""
+    if cell is None:
+        return "-"
+    value, low, high, n = cell
+    return f"{with_interval(value, low, high)} (n {n})"
+
+
+def matrix_markdown(matrix: Matrix) -> str:
+    """A matrix as a Markdown table: `by` down, the models across."""
+    return markdown([matrix.by, *matrix.models], [[label, *map(matrix_cell, row)] for label, row in matrix.rows])
 
 
 def letters_to_texts(options: list[str], letters: list[str], task: str | None = None) -> list[str]:
@@ -260,9 +371,12 @@ def write_report(
     output: str | Path,
     images: Callable[[set[str]], dict] | None = None,
     withheld: Mapping[str, str] | None = None,
+    *,
+    fingerprints: Sequence[str] = (),
+    banner: str | None = None,
 ) -> Path:
-    """Every table as CSV, the plots as PNG, report.md tying them together, and report.html (the same with a case
-    gallery; `images` gives the gallery's images by question id); returns report.md.
+    """Every table as CSV, the plots as PNG, report.md tying them together, and report.html (the same with a
+    summary, a table of contents and a case gallery; `images` gives the gallery's images by question id).
 
     Args:
         scored: the scored questions of `details.scored_questions` (one row per model × variant × question).
@@ -271,6 +385,9 @@ def write_report(
             outputs); without it the gallery shows no images.
         withheld: question ids whose image must not be shown, with the reason the page gives instead
             (`licences.withheld_images`, for what is published); their images are not even asked for.
+        fingerprints: the fingerprints of the datasets the runs were on (`runs.run_infos`), for the summary.
+        banner: what the data is when it is not real (the demo's synthetic data): shown at the top of both files
+            and in place of "a local build from the source archives".
 
     Returns:
         The path of report.md; report.html, table.md and the CSV and PNG files lie beside it.
@@ -278,9 +395,8 @@ def write_report(
     Raises:
         SpineBenchError: raised by `images` (as `details.case_images` raises it for unreadable outputs), passed on.
     """
-    from .formatting import slug
-    from .pages import frame_table, paragraph, png_tag, report_page
-    from .plots import accuracy_bars, confusion_heatmap
+    from .pages import frame_table, matrix_table, paragraph, png_tag, report_page
+    from .plots import confusion_heatmap
     from .robustness import blind_scores, circular_scores, position_bias
 
     output = Path(output)
@@ -290,48 +406,32 @@ def write_report(
     protocol = everything[everything.variant == ""]  # the protocol tasks; the variants get their own sections
     paper = pd.DataFrame(paper_rows(protocol), columns=PAPER_COLUMNS)
     paper.to_csv(output / "table.csv", index=False)
-    (output / "table.md").write_text(paper_table(protocol) + "\n")
-    sections = [
-        "# SpineBench results",
-        "## Main table (SpineBench protocol, %)",
-        paper_table(protocol),
-        "## Beside the paper's published rows (%)",
-        beside_the_paper(protocol),
+    (output / "table.md").write_text(paper_table(protocol, banner) + "\n")
+    about, ranked = data_description(protocol, list(fingerprints), banner), ranking(protocol)
+    sections = ["# SpineBench results", *([f"**{md_text(banner)}**"] if banner else []), "## Summary", md_text(about),
+                frame_markdown(ranked), "## Main table (SpineBench protocol, %)", paper_table(protocol),
+                "## Beside the paper's published rows (%)", beside_the_paper(protocol, banner)]  # fmt: skip
+    pages = [
+        ("Summary: the models ranked by Overall (%)", paragraph(about) + frame_table(ranked)),
+        ("Main table, beside the paper's published rows (%)", beside_the_paper_html(protocol, banner)),
     ]
-    pages = [("Main table, beside the paper's published rows (%)", beside_the_paper_html(protocol))]
     scored = protocol[protocol.stage != FAILED_STAGE]  # a failed request has no reply to break down
-    for by in ("disease", "source", "modality"):
-        frame = breakdown(scored, by)
-        frame.to_csv(output / f"by_{by}.csv", index=False)
-        title = f"Accuracy by {by} (95 % CI clustered by {cluster_unit(scored)})"
-        sections += [f"## {title}", frame_markdown(frame)]
-        pages.append((title, frame_table(frame)))
-    diagnosis = breakdown(scored[scored.task == "diagnosis"], "disease")
-    if len(diagnosis):
-        plot = accuracy_bars(
-            diagnosis, "disease", "Diagnosis accuracy per disease", output / "accuracy_by_disease.png"
-        )
-        sections.append(f"![per-disease accuracy]({plot.name})")
-        pages.append(("Diagnosis accuracy per disease", png_tag(plot)))
-    models = breakdown(scored.assign(all="all"), "all").drop(columns="all")
-    if len(models):
-        plot = accuracy_bars(models, "task", "Accuracy per task", output / "models.png")
-        sections.append(f"![models]({plot.name})")
-        pages.append(("Accuracy per task", png_tag(plot)))
-    levels = level_breakdown(scored)
-    levels.to_csv(output / "by_level.csv", index=False)
-    sections += ["## Localization per level", frame_markdown(levels)]
-    pages.append(("Localization per level", frame_table(levels)))
+    for by in ("disease", "source", "modality"):  # the long form, for other tools
+        breakdown(scored, by).to_csv(output / f"by_{by}.csv", index=False)
+    level_breakdown(scored).to_csv(output / "by_level.csv", index=False)
+    clustered = f"%, 95 % CI clustered by {cluster_unit(scored)}"
+    for matrix in matrices(scored):
+        title = f"{matrix.title} ({clustered if matrix.by != 'level' else '%'})"
+        sections += [f"## {title}", matrix_markdown(matrix)]
+        pages.append((title, matrix_table(matrix)))
+    sections, pages = add_plots(scored, output, sections, pages, png_tag)
     for model in sorted(scored[scored.task == "diagnosis"].model.unique()):
         table = confusion(scored, model)
         table.to_csv(output / f"confusion_{slug(model)}.csv")
         image = confusion_heatmap(table, model, output / f"confusion_{slug(model)}.png")
-        sections += [
-            f"## Diagnosis confusion: {md_text(model)}",
-            frame_markdown(table.reset_index()),
-            f"![confusion]({image.name})",
-        ]
-        pages.append((f"Diagnosis confusion: {model}", frame_table(table.reset_index()) + png_tag(image)))
+        shown = confusion_shown(table)
+        sections += [f"## Diagnosis confusion: {md_text(model)}", frame_markdown(shown), f"![confusion]({image.name})"]
+        pages.append((f"Diagnosis confusion: {model}", frame_table(shown) + png_tag(image)))
     titled = [
         ("rates", "Format compliance, judge rescue, invalid replies and failed requests", rates(protocol)),
         ("comparisons", "Paired comparisons (A − B, same questions)", comparisons(scored)),
@@ -348,14 +448,69 @@ def write_report(
     found = images(set(cases) - set(withheld)) if images else {}
     gallery = scored[scored.id.isin(cases)].set_index("id").loc[cases].reset_index()
     gallery = gallery.assign(**{column: "" for column in ("question", "reply") if column not in gallery})
-    (output / "report.html").write_text(report_page(pages, gallery, found, withheld), encoding="utf-8")
+    page = report_page(pages, gallery, found, withheld, banner=banner)
+    (output / "report.html").write_text(page, encoding="utf-8")
     (output / "report.md").write_text("\n\n".join(sections) + "\n")
     return output / "report.md"
 
 
-def frame_markdown(frame: pd.DataFrame) -> str:
-    """A data frame as a Markdown table, floats to 4 decimals; "(none)" when it is empty."""
+def add_plots(scored: pd.DataFrame, output: Path, sections: list, pages: list, png_tag) -> tuple[list, list]:
+    """The per-disease and per-task accuracy plots, written beside the report and added to both files."""
+    from .plots import accuracy_bars
+
+    diagnosis = breakdown(scored[scored.task == "diagnosis"], "disease")
+    if len(diagnosis):
+        title, path = "Diagnosis accuracy per disease", output / "accuracy_by_disease.png"
+        plot = accuracy_bars(diagnosis, "disease", title, path)
+        sections.append(f"![per-disease accuracy]({plot.name})")
+        pages.append(("Diagnosis accuracy per disease (plot)", png_tag(plot)))
+    models = breakdown(scored.assign(all="all"), "all").drop(columns="all")
+    if len(models):
+        plot = accuracy_bars(models, "task", "Accuracy per task", output / "models.png")
+        sections.append(f"![models]({plot.name})")
+        pages.append(("Accuracy per task (plot)", png_tag(plot)))
+    return sections, pages
+
+
+def confusion_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A confusion table as shown: its first heading says what the rows and columns are (no empty heading)."""
+    shown = table.reset_index().rename(columns={"gold": "gold \\ predicted"})
+    shown.columns.name = None
+    return shown
+
+
+def report_of_runs(paths: Sequence[str | Path], output: str | Path) -> tuple[pd.DataFrame, Path]:
+    """`write_report` over harness outputs: their scored questions, the gallery's images read from them, the
+    datasets' fingerprints in the summary, and the synthetic-data banner where a dataset was built from drawings.
+
+    Returns:
+        The scored questions and the path of report.md.
+
+    Raises:
+        SpineBenchError: as `details.scored_questions` for outputs it cannot read.
+    """
+    from .details import case_images, scored_questions
+    from .runs import about_datasets
+
+    scored = scored_questions(paths)
+    fingerprints, banner = about_datasets(paths)
+    images = functools.partial(case_images, paths)
+    report = write_report(scored, output, images, fingerprints=fingerprints, banner=banner)
+    return scored, report
+
+
+def frame_markdown(frame: pd.DataFrame, scores: bool = True) -> str:
+    """A data frame as a Markdown table; "(none)" when it is empty.
+
+    Args:
+        frame: the table.
+        scores: its floats are fractions, shown as `formatting.display_frame` shows them (percentages, intervals in
+            one cell); False for other numbers (ratings 1-5, alphas), shown with two decimals.
+    """
     if frame.empty:
         return "(none)"
-    cells = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)]
+    if scores:
+        shown = display_frame(frame)
+        return markdown(list(shown.columns), shown.to_numpy().tolist())
+    cells = [[f"{v:.2f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)]
     return markdown([str(c) for c in frame.columns], cells)
