@@ -309,9 +309,8 @@ def cmd_eval(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """`demo`: build and evaluate the baselines on synthetic archives; print the table and the report's path."""
-    from .demo import BANNER, run_demo
+    from .demo import run_demo
 
-    print(BANNER)
     table, page = run_demo(Path(args.output), per_source=args.per_source, seed=args.seed)
     print(f"\nSpineBench-Sub, baselines (lighteval; details and results under {args.output}):\n\n{table}")
     print(f"the report, with a case gallery, to open in a browser: {page}")

@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -121,3 +122,29 @@ def test_circular_eval_on_a_folder_that_is_not_a_dataset_is_a_message(tmp_path, 
     monkeypatch.setenv("SPINEBENCH_DATA", str(tmp_path))
     assert main(["eval", "--circular", "custom", "m", "f.py", "spinebench:diagnosis_circular|0"]) == 2
     assert "not a SpineBench dataset folder (no build_report.json or import_report.json)" in capsys.readouterr().err
+
+
+def subcommands() -> dict:
+    import argparse
+
+    from spinebench_hf.cli import build_parser
+
+    actions = build_parser()._actions
+    return next(a for a in actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+def test_every_subcommand_and_argument_says_what_it_is():
+    for name, command in subcommands().items():
+        assert command.description, name  # `spinebench NAME --help` opens with what it does
+        unhelped = [a.dest for a in command._actions if not a.help]
+        assert not unhelped, (name, unhelped)
+    report = subcommands()["report"].format_help()
+    assert all(word in report for word in ("lighteval", "lmms-eval", "sweep"))  # every input it reads
+
+
+def test_the_readme_lists_every_subcommand_once():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    table = re.findall(r"^\| `spinebench ([a-z-]+)` \|", readme, flags=re.MULTILINE)
+    assert sorted(table) == sorted(subcommands()) and len(table) == len(set(table))

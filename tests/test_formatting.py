@@ -56,8 +56,8 @@ def test_matrices_put_the_models_across():
 
 def test_the_summary_ranks_by_overall_and_marks_chance():
     ranked = ranking(RECORDS)
-    assert ranked.model.tolist() == ["m1", "m2", "Chance (guessing)"]
-    assert ranked.iloc[-1]["Overall % [95 % CI]"] == "11.6" and ranked.iloc[-1]["rank"] == "-"
+    assert ranked.model.tolist() == ["1. m1", "2. m2", "Chance (guessing)"]
+    assert ranked.iloc[-1]["Overall % [95 % CI]"] == "11.6"
     assert re.fullmatch(r"\d+\.\d \[\d+\.\d, \d+\.\d\]", ranked.iloc[0]["Overall % [95 % CI]"])
 
 

@@ -128,6 +128,15 @@ def assert_readable_numbers_and_options(browser, models: list[str]) -> None:
     assert browser.find_element("id", "summary_the_models_ranked_by_overall") and "Chance (guessing)" in cells
     for link in browser.find_elements("css selector", ".toc a"):
         assert browser.find_elements("id", link.get_attribute("href").split("#", 1)[1])
+    headings = browser.find_elements("css selector", "th")
+    assert headings and not [th for th in headings if not th.get_attribute("textContent").strip()]  # none empty
+    overflowing = browser.execute_script(
+        "const edge = document.querySelector('h1').getBoundingClientRect().right + 1;"
+        "return [...document.querySelectorAll('.wide, img:not(.zoomed), table')]"
+        ".filter(e => !(e.tagName === 'TABLE' && e.closest('.wide')))"
+        ".filter(e => e.getBoundingClientRect().right > edge).map(e => e.tagName + '.' + e.className);"
+    )
+    assert overflowing == []  # wide tables scroll in their own box, plots are scaled to the column
     for item in browser.find_elements("css selector", ".options li"):
         letter = item.get_attribute("data-letter")
         text = item.get_attribute("textContent")  # hidden cases too (the filters hide some)

@@ -7,6 +7,7 @@ back to the OpenAI CLIP preprocess (docs/library-notes.md §3).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import io
@@ -139,9 +140,28 @@ def preprocess_for(name: str, tag_cfg: dict) -> dict:
     return {key: cfg[key] for key in SIGLIP_PREPROCESS}
 
 
+class _NoUnpretrainedNote(logging.Filter):
+    """Drops open_clip's "No pretrained weights loaded" line: our own warning says it once for random weights, and
+    for a weights file it is wrong (the file is loaded right after)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No pretrained weights loaded")
+
+
+@contextlib.contextmanager
+def quiet_unpretrained():
+    """`_NoUnpretrainedNote` on the root logger (open_clip logs there) while a model is created, then removed."""
+    note = _NoUnpretrainedNote()
+    logging.getLogger().addFilter(note)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeFilter(note)
+
+
 def build_tower(name: str, seed: int, checkpoint: str | None, preprocess: dict) -> torch.nn.Module:
     """Create the whole model through open_clip and return its image tower; the text tower is then freed."""
-    with torch.random.fork_rng(devices=[]):  # seeded init without disturbing the caller's RNG
+    with torch.random.fork_rng(devices=[]), quiet_unpretrained():  # seeded init, the caller's RNG left alone
         torch.manual_seed(seed)
         try:
             model = open_clip.create_model(name, pretrained=checkpoint, force_preprocess_cfg=preprocess)

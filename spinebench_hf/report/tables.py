@@ -178,7 +178,7 @@ def estimate_text(estimate: Estimate | None) -> str:
 
 
 def ranking(protocol: pd.DataFrame) -> pd.DataFrame:
-    """The models ranked by Overall (answered questions only; an incomplete model is marked), then chance level."""
+    """The models ranked by Overall ("1. name"; answered questions only, an incomplete model marked), then chance."""
     rows = []
     answered = protocol[protocol.stage != FAILED_STAGE]
     for model, group in answered.groupby("model", sort=True):
@@ -189,11 +189,11 @@ def ranking(protocol: pd.DataFrame) -> pd.DataFrame:
                      "sort": -overall_value.mean if overall_value else math.inf,
                      **dict(zip(RANKING_COLUMNS, map(estimate_text, estimates)))})  # fmt: skip
     ranked = sorted(rows, key=lambda row: (row["sort"], row["model"]))
-    table = [{"rank": str(i), **{k: v for k, v in row.items() if k != "sort"}} for i, row in enumerate(ranked, 1)]
+    table = [{**row, "model": f"{i}. {row['model']}"} for i, row in enumerate(ranked, 1)]
     chance = {"diagnosis": CHANCE["diagnosis"], "localization": CHANCE["localization"]}
-    table.append({"rank": "-", "model": "Chance (guessing)", "Overall % [95 % CI]": percent(overall(*chance.values())),
+    table.append({"model": "Chance (guessing)", "Overall % [95 % CI]": percent(overall(*chance.values())),
                   **{f"{TASK_TITLES[t]} % [95 % CI]": percent(v) for t, v in chance.items()}})  # fmt: skip
-    return pd.DataFrame(table, columns=["rank", "model", *RANKING_COLUMNS])
+    return pd.DataFrame(table, columns=["model", *RANKING_COLUMNS])
 
 
 RANKING_COLUMNS = ["Overall % [95 % CI]", "Diagnosis % [95 % CI]", "Localization % [95 % CI]"]
@@ -235,7 +235,8 @@ def to_matrix(frame: pd.DataFrame, by: str, title: str, score: str = "acc", coun
     for row in frame.to_dict("records"):
         cells.setdefault(str(row[by]), {})[row["model"]] = (row[score], row.get("ci_low"), row.get("ci_high"),
                                                              int(row[count]))  # fmt: skip
-    return Matrix(title, by, models, [(value, [cells[value].get(m) for m in models]) for value in cells])
+    order = [level for level in LEVELS if level in cells] if by == "level" else sorted(cells)
+    return Matrix(title, by, models, [(value, [cells[value].get(m) for m in models]) for value in order])
 
 
 def matrices(scored: pd.DataFrame) -> list[Matrix]:
