@@ -109,6 +109,15 @@ def test_lmms_evals_own_cli_runs_both_tasks_and_the_report_reads_its_logs(built,
     assert "acc_stderr_clustered,none" in numbers["spinebench_diagnosis"]
     (row,) = paper_rows(scored)
     assert row[1] == pytest.approx(numbers["spinebench_diagnosis"]["acc,none"])
+    # what `spinebench publish` records of the run, read from lmms-eval's own files
+    from spinebench_hf.report.runs import run_infos
+
+    (info,) = run_infos([tmp_path / "out"]).values()
+    fingerprint = json.loads((built / "data" / "build_report.json").read_text())["fingerprint"]
+    assert (info.harness, info.backend, info.dataset_kind, info.dataset_fingerprint) == (
+        "lmms-eval", "llava_hf", "build", fingerprint
+    )  # fmt: skip
+    assert info.harness_version and info.generation.get("max_new_tokens") == 12
 
 
 @pytest.mark.slow

@@ -353,3 +353,16 @@ def test_the_leaderboard_sorts_links_and_escapes(runs, swept, browser, tmp_path)
     click(browser, link)
     assert browser.current_url.endswith("models/healthy/report.html") and "SpineBench results" in browser.title
     assert console_errors(browser) == []
+
+
+def test_what_publish_records_of_lighteval_and_sweep_runs(runs, swept, built):
+    """runs.run_infos on real lighteval and sweep outputs: the harness, its settings and the dataset they ran on."""
+    from spinebench_hf.report.runs import run_infos
+
+    infos = run_infos([runs, swept / "details"])
+    fingerprint = json.loads((built / "data" / "build_report.json").read_text())["fingerprint"]
+    assert set(infos) == {"random", "healthy", "api"}
+    assert {(i.harness, i.dataset_kind, i.dataset_fingerprint) for i in infos.values()} == {
+        ("lighteval", "build", fingerprint), ("spinebench sweep", "build", fingerprint)
+    }  # fmt: skip
+    assert infos["api"].backend == "openai" and infos["api"].generation
