@@ -165,3 +165,25 @@ def test_the_leaderboard_never_writes_into_a_foreign_folder(tmp_path, capsys):
     write_leaderboard(RECORDS, board)
     write_leaderboard(RECORDS, board)  # an earlier leaderboard is rewritten
     assert (board / "index.html").exists()
+
+
+@pytest.mark.parametrize("planted", ["README.md", "data/train.parquet"])
+def test_a_repo_that_spinebench_did_not_write_is_refused_and_left_as_it_was(runs, tmp_path, capsys, planted):
+    with fake_hub(tmp_path / "hub") as hub:
+        folder = Path(hub.repo_dir("org/mine"))
+        (folder / planted).parent.mkdir(parents=True, exist_ok=True)
+        (folder / planted).write_text("the user's own")
+        assert main(["publish", str(runs["both"]), "--repo-id", "org/mine"]) == 2
+        assert hub.files("org/mine") == [planted] and not hub.commits
+    error = capsys.readouterr().err
+    assert "org/mine: holds" in error and "Traceback" not in error
+
+
+def test_the_leaderboard_command_refuses_a_foreign_folder_in_one_line(runs, tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "README.md").write_text("my notes")
+    assert main(["leaderboard", str(runs["both"]), "--output", str(mine)]) == 2
+    error = capsys.readouterr().err
+    assert "holds a README.md that is not the leaderboard's" in error and "Traceback" not in error
+    assert sorted(p.name for p in mine.iterdir()) == ["README.md"] and (mine / "README.md").read_text() == "my notes"

@@ -207,6 +207,7 @@ def _upload(scored, runs, folder: Path, infos, withheld, repo_id, public, space,
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type="dataset", private=not public, exist_ok=True)
     existing = api.list_repo_files(repo_id, repo_type="dataset")
+    refuse_foreign_repo(api, repo_id, existing)
     ours = {f"details/{name}/details.parquet" for name in config_names(list(scored.model.unique())).values()}
     previous = []
     for path in sorted(p for p in existing if p.startswith("details/") and p.endswith("/details.parquet")):
@@ -225,6 +226,31 @@ def _upload(scored, runs, folder: Path, infos, withheld, repo_id, public, space,
     if space:
         space_commit = publish_space(api, everything, runs, space, public, withheld, infos)
     return Published(dataset, space_commit, tuple(sorted(configs)))
+
+
+CARD_MARK = "published with\n`spinebench publish`"  # in every card written here (`card`)
+
+
+def refuse_foreign_repo(api, repo_id: str, existing: list[str]) -> None:
+    """Stop before touching a repo that holds anything but an earlier publish: its README.md and files of the same
+    names would be overwritten or mixed with ours.
+
+    Raises:
+        SpineBenchError: the repo holds other files, or a README.md that `spinebench publish` did not write.
+    """
+    others = sorted(
+        name for name in existing
+        if name not in (*OWN_FILES, ".gitattributes") and not name.startswith(("report/", "details/"))
+    )  # fmt: skip
+    readme = "README.md" in existing and CARD_MARK not in Path(
+        api.hf_hub_download(repo_id, "README.md", repo_type="dataset")
+    ).read_text(encoding="utf-8", errors="replace")
+    if others or readme:
+        held = ", ".join(others[:3]) if others else "a README.md that spinebench publish did not write"
+        raise SpineBenchError(
+            f"{repo_id}: holds {held}; publishing would overwrite or mix with it: give a new repo, or one that "
+            "spinebench publish wrote"
+        )
 
 
 def _commit(api, repo_id: str, kind: str, folder: Path, existing: list[str], message: str) -> str:
