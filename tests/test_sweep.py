@@ -335,3 +335,25 @@ def test_an_api_and_baseline_sweep_imports_neither_torch_nor_lighteval(built, tm
     }
     assert "spinebench_hf" in imported and not imported & {"torch", "lighteval", "transformers", "open_clip"}
     assert len(server.requests) == questions(built)
+
+
+def test_a_worker_never_asks_again_while_its_reply_waits_unstored():
+    """However slow the storing, at most `concurrency` questions are asked and not yet taken: all a kill can lose."""
+    import threading
+
+    from spinebench_hf.evaluation.sweep_backends import asked_in_slots
+
+    lock, state, worst = threading.Lock(), {"asked": 0, "taken": 0}, []
+
+    def ask(question):
+        with lock:
+            state["asked"] += 1
+            worst.append(state["asked"] - state["taken"])
+        return f"reply {question}", None
+
+    for question, reply, _ in asked_in_slots(ask, list(range(40)), concurrency=3):
+        assert reply == f"reply {question}"
+        time.sleep(0.01)  # a slow store: the workers wait for their slots instead of asking ahead
+        with lock:
+            state["taken"] += 1
+    assert state == {"asked": 40, "taken": 40} and max(worst) <= 3

@@ -19,8 +19,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
@@ -205,19 +206,43 @@ def openai_answerer(name: str, model: str, sweep: Sweep, server: ServerSettings)
             raise
 
     def answer(questions: list[Question]) -> Iterator[tuple[Question, Reply, int | None]]:
-        pool = ThreadPoolExecutor(server.concurrency)
-        futures = {pool.submit(ask, question): question for question in questions}
-        try:
-            for future in as_completed(futures):
-                try:
-                    reply, tokens = future.result()
-                    yield futures[future], reply, tokens
-                except SpineBenchError as exc:
-                    yield futures[future], exc, None
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: what was answered is already stored
+        yield from asked_in_slots(ask, questions, server.concurrency)
 
     return answer
+
+
+def asked_in_slots(
+    ask: Callable[[Question], tuple[str, int | None]], questions: list[Question], concurrency: int
+) -> Iterator[tuple[Question, Reply, int | None]]:
+    """`ask` each question from `concurrency` threads; yield (question, reply or SpineBenchError, tokens) as they come.
+
+    A slot is freed only once the caller has taken (and stored) the reply: a worker never asks its next question
+    while a reply it received waits unstored, so a sweep killed at any moment loses at most `concurrency` replies
+    (those in flight), however slow the storing.
+    """
+    slots, stopping = threading.Semaphore(concurrency), threading.Event()
+
+    def in_slot(question: Question) -> tuple[str, int | None]:
+        slots.acquire()
+        if stopping.is_set():
+            raise SpineBenchError("the sweep stopped before this question was asked")
+        return ask(question)
+
+    pool = ThreadPoolExecutor(concurrency)
+    futures = {pool.submit(in_slot, question): question for question in questions}
+    try:
+        for future in as_completed(futures):
+            try:
+                reply, tokens = future.result()
+                yield futures[future], reply, tokens
+            except SpineBenchError as exc:
+                yield futures[future], exc, None
+            slots.release()
+    finally:
+        stopping.set()
+        for _ in range(concurrency):  # wake the workers waiting for a slot: they ask nothing more
+            slots.release()
+        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: what was answered is already stored
 
 
 def rule_answerer(baseline: str) -> Answerer:
